@@ -1,0 +1,54 @@
+# The newcomer path: `make run` serves the demo, `make test` runs lint and every test.
+# Both build .venv/ from uv.lock first and are safe to run again.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON := $(abspath $(BIN)/python)
+
+.PHONY: install run worker test lint typecheck pytest messages lock clean
+.DEFAULT_GOAL := run
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv sync --frozen --inexact
+	touch $@
+
+install: $(VENV)/.synced
+
+run: install
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_demo --if-empty
+	@echo "Serving the demo at http://127.0.0.1:8000 (demo password: circles-demo)"
+	DEBUG=$${DEBUG:-true} $(BIN)/daphne -b 127.0.0.1 -p 8000 coaching.asgi:application
+
+worker: install
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py run_huey
+
+test: lint typecheck pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy .
+
+pytest: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Refresh the Spanish catalogue after adding strings (needs GNU gettext), then translate the new entries.
+messages: install
+	DEBUG=true $(BIN)/python manage.py makemessages -l es --no-location --ignore=.venv --ignore=var
+	DEBUG=true $(BIN)/python manage.py compilemessages -l es --ignore=.venv
+
+lock: $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv lock
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3 var/static

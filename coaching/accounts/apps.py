@@ -1,0 +1,10 @@
+"""People: accounts, sign-in and personal preferences."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    name = "coaching.accounts"
+    label = "accounts"
+    verbose_name = _("Accounts")

@@ -1,0 +1,59 @@
+"""A person who uses Circles, with the preferences that shape what they see."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from coaching.accounts.zones import validate_languages, validate_time_zone
+
+
+class User(AbstractUser):
+    """An account: coach, member or programme admin (roles come from programme membership)."""
+
+    display_name = models.CharField(_("display name"), max_length=120, blank=True)
+    timezone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text=_("Where you live, as an IANA name such as Europe/Madrid. Every time is shown in it."),
+    )
+    languages = models.JSONField(
+        _("languages you speak"),
+        default=list,
+        blank=True,
+        validators=[validate_languages],
+    )
+    ui_language = models.CharField(
+        _("language of the site"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+    )
+    is_programme_admin = models.BooleanField(
+        _("programme admin"),
+        default=False,
+        help_text=_("May create and run programmes."),
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """What other people see: the display name, or the username when none is set."""
+        return self.display_name or self.get_full_name() or self.username
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The person's time zone as a ZoneInfo (validated on save)."""
+        return ZoneInfo(self.timezone)

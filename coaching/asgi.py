@@ -1,0 +1,27 @@
+"""ASGI entry point: HTTP to Django, WebSockets through origin and session checks to the room router."""
+
+from __future__ import annotations
+
+import os
+
+from coaching.env import load_settings_or_exit
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coaching.settings")
+load_settings_or_exit()
+
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+django_application = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from chat.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_application,
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    }
+)

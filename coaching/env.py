@@ -1,0 +1,106 @@
+"""Strict readers for environment settings: a bad value raises ImproperlyConfigured naming the variable."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _raw(name: str, environ: Mapping[str, str] | None) -> str | None:
+    return (os.environ if environ is None else environ).get(name)
+
+
+def env_bool(name: str, default: bool, *, environ: Mapping[str, str] | None = None) -> bool:
+    """Read a boolean: true/false, yes/no, on/off, 1/0 (any case); anything else is an error."""
+    raw = _raw(name, environ)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean; use true or false.")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0, environ: Mapping[str, str] | None = None) -> int:
+    """Read a whole number no smaller than minimum."""
+    raw = _raw(name, environ)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}={raw!r} must be at least {minimum}.")
+    return value
+
+
+def env_str(name: str, default: str = "", *, environ: Mapping[str, str] | None = None) -> str:
+    """Read a string, stripped of surrounding white space."""
+    raw = _raw(name, environ)
+    return default if raw is None else raw.strip()
+
+
+def env_list(name: str, default: list[str], *, environ: Mapping[str, str] | None = None) -> list[str]:
+    """Read a comma-separated list; empty items are dropped."""
+    raw = _raw(name, environ)
+    if raw is None:
+        return list(default)
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_database(
+    name: str, default: dict[str, Any], *, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Read a database URL (postgres:// or sqlite://) into Django's DATABASES entry."""
+    raw = _raw(name, environ)
+    if raw is None or raw.strip() == "":
+        return default
+    url = raw.strip()
+    scheme = urlsplit(url).scheme
+    if scheme not in {"postgres", "postgresql", "pgsql", "sqlite"}:
+        raise ImproperlyConfigured(f"{name} must be a postgres:// or sqlite:// URL, not {scheme or url!r}.")
+    try:
+        config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True))
+    except (ValueError, KeyError) as exc:
+        raise ImproperlyConfigured(f"{name} is not a database URL Django can use: {exc}") from None
+    if scheme != "sqlite" and not config.get("NAME"):
+        raise ImproperlyConfigured(f"{name} names no database (expected postgres://user@host:port/dbname).")
+    return config
+
+
+def env_redis(name: str, *, environ: Mapping[str, str] | None = None) -> str | None:
+    """Read a redis:// or rediss:// URL, or None when unset."""
+    raw = _raw(name, environ)
+    if raw is None or raw.strip() == "":
+        return None
+    url = raw.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in {"redis", "rediss", "unix"} or (parts.scheme != "unix" and not parts.hostname):
+        raise ImproperlyConfigured(f"{name}={url!r} is not a redis:// URL (expected redis://host:port/db).")
+    try:
+        parts.port  # noqa: B018 - raises on a non-numeric port
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={url!r} has a port that is not a number.") from None
+    return url
+
+
+def load_settings_or_exit() -> None:
+    """Import the settings module now, so a bad environment value stops start-up with one clear line."""
+    import importlib
+    import sys
+
+    try:
+        importlib.import_module(os.environ.get("DJANGO_SETTINGS_MODULE", "coaching.settings"))
+    except ImproperlyConfigured as exc:
+        sys.exit(f"Configuration error: {exc}")

@@ -1,0 +1,18 @@
+"""URL map of the site."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from coaching import views
+from coaching.accounts import views as account_views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.health, name="health"),
+    path("accounts/profile/", account_views.profile, name="profile"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/setlang/", account_views.set_language, name="set_language"),
+    path("admin/", admin.site.urls),
+]

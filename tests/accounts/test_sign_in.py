@@ -1,0 +1,73 @@
+"""Signing in and out, changing and resetting a password."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from coaching.accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def grace():
+    return User.objects.create_user(username="grace", password="old-pass-4321", email="grace@example.org")
+
+
+def test_it_signs_in_with_username_and_password_and_out_again(client, grace):
+    response = client.post(reverse("login"), {"username": "grace", "password": "old-pass-4321"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+    assert client.get(reverse("home")).status_code == 200
+    client.post(reverse("logout"))
+    assert client.get(reverse("home")).status_code == 302
+
+
+def test_a_wrong_password_says_so_and_signs_nobody_in(client, grace):
+    response = client.post(reverse("login"), {"username": "grace", "password": "nope"})
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
+    assert client.get(reverse("home")).status_code == 302
+
+
+def test_the_sign_in_page_speaks_spanish_to_a_spanish_browser(client):
+    page = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Iniciar sesión" in page
+    assert '<html lang="es">' in page
+
+
+def test_it_changes_the_password(client, grace):
+    client.force_login(grace)
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": "old-pass-4321",
+            "new_password1": "a-new-pass-9876",
+            "new_password2": "a-new-pass-9876",
+        },
+    )
+    assert response.status_code == 302
+    grace.refresh_from_db()
+    assert grace.check_password("a-new-pass-9876")
+
+
+def test_it_resets_a_forgotten_password_by_email_once(client, grace):
+    client.post(reverse("password_reset"), {"email": "grace@example.org"})
+    assert len(mail.outbox) == 1
+    link = re.search(r"http://testserver(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
+    form_url = client.get(link)["Location"]
+    response = client.post(form_url, {"new_password1": "fresh-pass-5555", "new_password2": "fresh-pass-5555"})
+    assert response.status_code == 302
+    grace.refresh_from_db()
+    assert grace.check_password("fresh-pass-5555")
+    assert "This link no longer works" in client.get(link, follow=True).content.decode()
+
+
+def test_a_reset_for_an_unknown_address_sends_nothing_and_reveals_nothing(client, grace):
+    response = client.post(reverse("password_reset"), {"email": "nobody@example.org"})
+    assert response.status_code == 302
+    assert mail.outbox == []

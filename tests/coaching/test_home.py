@@ -1,0 +1,60 @@
+"""The home page: a person's own circles, nobody else's."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from circles.models import Membership
+from coaching.accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_member_sees_their_circle_with_its_coach_and_members(client, demo):
+    client.force_login(User.objects.get(username="kofi"))
+    page = client.get(reverse("home")).content.decode()
+    assert "Harambee" in page
+    assert "Amani Wanjiru" in page
+    assert "Grace Achieng" in page
+    assert "Puentes" not in page
+    assert "Horizonte" not in page
+
+
+def test_a_coach_sees_the_circle_they_lead(client, demo):
+    client.force_login(User.objects.get(username="lucia.coach"))
+    page = client.get(reverse("home")).content.decode()
+    assert "Puentes" in page
+    assert "eres su coach" in page  # Lucía reads the site in Spanish
+
+
+def test_someone_who_left_no_longer_sees_the_circle(client, demo):
+    kofi = User.objects.get(username="kofi")
+    Membership.objects.filter(user=kofi).update(left_at="2026-01-01T00:00:00Z")
+    client.force_login(kofi)
+    page = client.get(reverse("home")).content.decode()
+    assert "Harambee" not in page
+    assert "You are not in a circle yet." in page
+
+
+def test_a_person_without_circles_sees_the_empty_state(client):
+    client.force_login(User.objects.create_user(username="newbie", password="x"))
+    assert "You are not in a circle yet." in client.get(reverse("home")).content.decode()
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client):
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next=/"
+
+
+def test_the_home_page_runs_a_fixed_number_of_queries(client, demo, django_assert_max_num_queries):
+    client.force_login(User.objects.get(username="ana.admin"))
+    for username in ["kofi", "lucia.coach", "jorge"]:
+        client.force_login(User.objects.get(username=username))
+        with django_assert_max_num_queries(6):
+            client.get(reverse("home"))
+
+
+def test_health_answers_ok(client):
+    assert client.get("/healthz").json() == {"status": "ok"}

@@ -1,0 +1,90 @@
+"""seed_demo: the demo programme exists once, and --json describes it for scripts."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+
+from circles.models import Circle, Membership, Programme
+from coaching.accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(*args: str) -> str:
+    out = StringIO()
+    call_command("seed_demo", *args, "--force", stdout=out)
+    return out.getvalue()
+
+
+def test_it_creates_three_circles_across_continents_with_a_coach_each():
+    demo = json.loads(seed("--json"))
+    assert demo["programme"]["name"] == "Leading Across Borders 2026"
+    assert demo["admins"] == ["ana.admin"]
+    assert len(demo["circles"]) == 3
+    for circle in demo["circles"]:
+        assert circle["coach"]
+        assert 5 <= len(circle["members"]) <= 7
+    zones = set(User.objects.values_list("timezone", flat=True))
+    assert {
+        "Europe/Madrid",
+        "America/Bogota",
+        "America/Mexico_City",
+        "Africa/Nairobi",
+        "America/New_York",
+    } <= zones
+    assert demo["sessions"] == []
+
+
+def test_every_demo_account_signs_in_with_the_printed_password():
+    demo = json.loads(seed("--json"))
+    names = (
+        demo["admins"]
+        + [c["coach"] for c in demo["circles"]]
+        + [m for c in demo["circles"] for m in c["members"]]
+    )
+    for username in names:
+        assert authenticate(username=username, password=demo["password"]) is not None, username
+
+
+def test_running_it_again_changes_nothing():
+    first = seed("--json")
+    counts = (
+        User.objects.count(),
+        Circle.objects.count(),
+        Membership.objects.count(),
+        Programme.objects.count(),
+    )
+    User.objects.filter(username="camila").update(display_name="Cami")
+    assert seed("--json") == first
+    assert (
+        User.objects.count(),
+        Circle.objects.count(),
+        Membership.objects.count(),
+        Programme.objects.count(),
+    ) == counts
+    assert User.objects.get(username="camila").display_name == "Cami"
+
+
+def test_it_prints_the_password_and_the_accounts_for_people():
+    out = seed()
+    assert "circles-demo" in out
+    assert "lucia.coach" in out
+    assert "ana.admin" in out
+
+
+def test_if_empty_leaves_a_database_with_accounts_alone():
+    User.objects.create_user(username="someone", password="x")
+    assert "no demo data added" in seed("--if-empty")
+    assert not Programme.objects.exists()
+
+
+def test_it_refuses_with_debug_off_unless_forced(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="Refusing to create demo accounts"):
+        call_command("seed_demo", stdout=StringIO())
+    assert not Programme.objects.exists()

@@ -1,0 +1,136 @@
+"""Shared fixtures: real services when reachable (required in CI), a real daphne, and Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def missing_service(what: str) -> None:
+    """Skip with one line on a laptop; in CI a missing service is a failure, never a skip."""
+    if IN_CI:
+        pytest.fail(f"CI=true but {what}", pytrace=False)
+    pytest.skip(what)
+
+
+def redis_reachable() -> bool:
+    if not settings.REDIS_URL:
+        return False
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        missing_service("PostgreSQL is not configured: install postgresql and set DATABASE_URL=postgres://…")
+    if item.get_closest_marker("redis") and not redis_reachable():
+        missing_service(
+            "Redis is not reachable: install redis-server and set REDIS_URL=redis://127.0.0.1:6379/0"
+        )
+    if item.get_closest_marker("browser") and not CHROMIUM.exists():
+        missing_service("Chromium is missing: apt-get install chromium (tests use /usr/bin/chromium)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Browser tests last: Playwright's sync API holds an event loop that async tests must not meet.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def daphne_server(transactional_db: None) -> Iterator[str]:
+    """A real daphne serving the test database (committed data only); yields its base URL."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "TEST_SERVER_DATABASE_NAME": str(connection.settings_dict["NAME"]),
+        "CHANNEL_LAYER_PREFIX": settings.CHANNEL_LAYER_PREFIX,
+        "DEBUG": "false",
+    }
+    log = (ROOT / "var" / f"daphne-{port}.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "coaching.asgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:  # noqa: S310
+                    if response.status == 200:
+                        break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"daphne did not start; see {log.name}") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright, headless."""
+    if not CHROMIUM.exists():
+        missing_service("Chromium is missing: apt-get install chromium (tests use /usr/bin/chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are still sync.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def demo(db: None) -> dict[str, object]:
+    """The demo programme, created through the same code as `manage.py seed_demo`."""
+    from coaching.demo import describe_demo, seed_demo
+
+    seed_demo()
+    return describe_demo()

@@ -1,0 +1,32 @@
+"""Test settings: the real settings, with a fast hasher, plain HTTP and files a test server can share."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-that-is-long-enough-for-django-checks-0123")
+os.environ.setdefault("CHANNEL_LAYER_PREFIX", f"circles-test-{os.getpid()}")
+
+from coaching.settings import *  # noqa: F403
+from coaching.settings import DATABASES, HUEY, STATIC_ROOT, STORAGES, VAR_DIR
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+HTTPS = False
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+LANGUAGE_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+HUEY["immediate"] = True
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# A file, not memory, so a daphne started by a browser test sees the same SQLite test database.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+
+# A daphne started by a test serves the test database the test process created.
+if os.environ.get("TEST_SERVER_DATABASE_NAME"):
+    DATABASES["default"]["NAME"] = os.environ["TEST_SERVER_DATABASE_NAME"]
