@@ -1,13 +1,15 @@
-"""The demo programme: people on several continents in three circles, created once."""
+"""The demo programme: people on several continents in three circles (and four to place), created once."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 
-from circles.models import Circle, Membership, Programme
+from circles import services
+from circles.models import AssignmentAudit, Circle, CoachProfile, Enrolment, Membership, Programme
 from coaching.accounts.models import User
 
 DEMO_PASSWORD = "circles-demo"  # noqa: S105 - demo accounts only; seed_demo refuses to run in production
@@ -21,46 +23,69 @@ class Person:
     timezone: str
     languages: tuple[str, ...]
     ui_language: str = "en"
+    focus_areas: tuple[str, ...] = ()
 
 
 ADMIN = Person("ana.admin", "Ana Ortega", "Europe/Madrid", ("es", "en"))
-CIRCLES: list[tuple[str, Person, list[Person]]] = [
-    (
-        "Puentes",
-        Person("lucia.coach", "Lucía Fernández", "Europe/Madrid", ("es", "en"), "es"),
+
+
+@dataclass(frozen=True)
+class DemoCircle:
+    name: str
+    language: str
+    coach: Person
+    members: list[Person]
+    meeting: tuple[int, dt.time]  # weekday and local start time in the coach's zone
+
+
+CIRCLES: list[DemoCircle] = [
+    DemoCircle(
+        "Puentes", "es",
+        Person("lucia.coach", "Lucía Fernández", "Europe/Madrid", ("es", "en"), "es", ("leadership", "career")),
         [
-            Person("camila", "Camila Rojas", "America/Bogota", ("es",), "es"),
-            Person("mateo", "Mateo Hernández", "America/Mexico_City", ("es", "en"), "es"),
-            Person("valentina", "Valentina Ruiz", "Europe/Madrid", ("es", "en"), "es"),
-            Person("santiago", "Santiago Gómez", "America/Bogota", ("es",), "es"),
-            Person("isabela", "Isabela Castro", "America/Lima", ("es", "en"), "es"),
-            Person("andres", "Andrés Morales", "America/Mexico_City", ("es",), "es"),
+            Person("camila", "Camila Rojas", "America/Bogota", ("es",), "es", ("career", "confidence")),
+            Person("mateo", "Mateo Hernández", "America/Mexico_City", ("es", "en"), "es", ("leadership",)),
+            Person("valentina", "Valentina Ruiz", "Europe/Madrid", ("es", "en"), "es", ("wellbeing", "career")),
+            Person("santiago", "Santiago Gómez", "America/Bogota", ("es",), "es", ("entrepreneurship",)),
+            Person("isabela", "Isabela Castro", "America/Lima", ("es", "en"), "es", ("confidence",)),
+            Person("andres", "Andrés Morales", "America/Mexico_City", ("es",), "es", ("leadership", "career")),
         ],
+        (1, dt.time(17, 0)),
     ),
-    (
-        "Harambee",
-        Person("amani.coach", "Amani Wanjiru", "Africa/Nairobi", ("en", "sw")),
+    DemoCircle(
+        "Harambee", "en",
+        Person("amani.coach", "Amani Wanjiru", "Africa/Nairobi", ("en", "sw"), "en", ("entrepreneurship", "leadership")),
         [
-            Person("grace", "Grace Achieng", "Africa/Nairobi", ("en", "sw")),
-            Person("kofi", "Kofi Mensah", "Africa/Accra", ("en",)),
-            Person("james", "James Carter", "America/New_York", ("en",)),
-            Person("fatima", "Fatima Bello", "Africa/Lagos", ("en",)),
-            Person("daniel", "Daniel Okafor", "Europe/London", ("en",)),
+            Person("grace", "Grace Achieng", "Africa/Nairobi", ("en", "sw"), "en", ("entrepreneurship",)),
+            Person("kofi", "Kofi Mensah", "Africa/Accra", ("en",), "en", ("career", "leadership")),
+            Person("james", "James Carter", "America/New_York", ("en",), "en", ("wellbeing",)),
+            Person("fatima", "Fatima Bello", "Africa/Lagos", ("en",), "en", ("confidence", "career")),
+            Person("daniel", "Daniel Okafor", "Europe/London", ("en",), "en", ("leadership",)),
         ],
+        (3, dt.time(16, 0)),
     ),
-    (
-        "Horizonte",
-        Person("diego.coach", "Diego Ramírez", "America/Mexico_City", ("es", "en")),
+    DemoCircle(
+        "Horizonte", "es",
+        Person("diego.coach", "Diego Ramírez", "America/Mexico_City", ("es", "en"), "en", ("career", "wellbeing")),
         [
-            Person("sofia", "Sofía Navarro", "America/New_York", ("es", "en")),
-            Person("lucas", "Lucas Pereyra", "America/Argentina/Buenos_Aires", ("es", "en"), "es"),
-            Person("emma", "Emma Johnson", "America/Los_Angeles", ("en", "es")),
-            Person("martina", "Martina López", "Europe/Madrid", ("es", "en"), "es"),
-            Person("nicolas", "Nicolás Silva", "America/Santiago", ("es",), "es"),
-            Person("olivia", "Olivia Brown", "America/Toronto", ("en", "es")),
-            Person("jorge", "Jorge Vargas", "Africa/Nairobi", ("es", "en", "sw")),
+            Person("sofia", "Sofía Navarro", "America/New_York", ("es", "en"), "en", ("career",)),
+            Person("lucas", "Lucas Pereyra", "America/Argentina/Buenos_Aires", ("es", "en"), "es", ("leadership",)),
+            Person("emma", "Emma Johnson", "America/Los_Angeles", ("en", "es"), "en", ("wellbeing", "confidence")),
+            Person("martina", "Martina López", "Europe/Madrid", ("es", "en"), "es", ("entrepreneurship",)),
+            Person("nicolas", "Nicolás Silva", "America/Santiago", ("es",), "es", ("career",)),
+            Person("olivia", "Olivia Brown", "America/Toronto", ("en", "es"), "en", ("leadership", "wellbeing")),
+            Person("jorge", "Jorge Vargas", "Africa/Nairobi", ("es", "en", "sw"), "es", ("entrepreneurship",)),
         ],
+        (4, dt.time(10, 0)),
     ),
+]
+
+# Enrolled but not yet in a circle, so the admin's dashboard has people to place.
+UNASSIGNED = [
+    Person("aisha", "Aisha Diallo", "Africa/Dakar", ("fr", "en"), "en", ("career",)),
+    Person("pedro", "Pedro Álvarez", "America/Caracas", ("es",), "es", ("leadership", "confidence")),
+    Person("chloe", "Chloé Martin", "Europe/Paris", ("fr", "en", "es"), "en", ("wellbeing",)),
+    Person("tunde", "Tunde Adeyemi", "Africa/Lagos", ("en",), "en", ("entrepreneurship", "career")),
 ]
 
 
@@ -73,6 +98,7 @@ def _account(person: Person, *, admin: bool = False) -> User:
             "timezone": person.timezone,
             "languages": list(person.languages),
             "ui_language": person.ui_language,
+            "focus_areas": list(person.focus_areas),
             "is_programme_admin": admin,
         },
     )
@@ -84,19 +110,38 @@ def _account(person: Person, *, admin: bool = False) -> User:
 
 @transaction.atomic
 def seed_demo() -> Programme:
-    """Create the demo programme, its people and circles; what already exists is left as it is."""
+    """Create the demo programme, its people and circles through the services; existing parts stay as they are."""
     programme, _ = Programme.objects.get_or_create(
         name=PROGRAMME_NAME,
-        defaults={"description": "Circles of trust for emerging leaders in Europe, the Americas and Africa."},
+        defaults={
+            "description": "Circles of trust for emerging leaders in Europe, the Americas and Africa.",
+            "languages": ["es", "en"],
+            "starts_on": dt.date(2026, 1, 12),
+            "ends_on": dt.date(2026, 12, 18),
+        },
     )
-    programme.admins.add(_account(ADMIN, admin=True))
-    for circle_name, coach, members in CIRCLES:
-        circle, created = Circle.objects.get_or_create(programme=programme, name=circle_name)
-        if not created:
-            continue
-        Membership.objects.create(circle=circle, user=_account(coach), role=Membership.Role.COACH)
+    admin = _account(ADMIN, admin=True)
+    programme.admins.add(admin)
+    for spec in CIRCLES:
+        coach = _account(spec.coach)
+        CoachProfile.objects.get_or_create(user=coach, defaults={"specialities": list(spec.coach.focus_areas)})
+        services.enrol(programme=programme, user=coach, role=Enrolment.Role.COACH)
+        members = [_account(person) for person in spec.members]
         for member in members:
-            Membership.objects.create(circle=circle, user=_account(member), role=Membership.Role.MEMBER)
+            services.enrol(programme=programme, user=member, role=Enrolment.Role.MEMBER)
+        if Circle.objects.filter(programme=programme, name=spec.name).exists():
+            continue
+        circle = services.create_circle(
+            actor=admin, programme=programme, name=spec.name, language=spec.language, coach=coach,
+            meeting_weekday=spec.meeting[0], meeting_time=spec.meeting[1], status=Circle.Status.ACTIVE,
+            source=AssignmentAudit.Source.COMMAND,
+        )
+        for member in members:
+            services.assign_member(actor=admin, circle=circle, member=member, reason="demo",
+                                   source=AssignmentAudit.Source.COMMAND)
+            services.accept_charter(user=member, circle=circle)
+    for person in UNASSIGNED:
+        services.enrol(programme=programme, user=_account(person), role=Enrolment.Role.MEMBER)
     return programme
 
 

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -35,6 +36,7 @@ class User(AbstractUser):
         choices=settings.LANGUAGES,
         default="en",
     )
+    focus_areas = models.JSONField(_("focus areas"), default=list, blank=True)
     is_programme_admin = models.BooleanField(
         _("programme admin"),
         default=False,
@@ -57,3 +59,30 @@ class User(AbstractUser):
     def zone(self) -> ZoneInfo:
         """The person's time zone as a ZoneInfo (validated on save)."""
         return ZoneInfo(self.timezone)
+
+
+class AvailabilityWindow(models.Model):
+    """A weekly window, in the person's own local time, when they can meet."""
+
+    WEEKDAYS = [
+        (0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thursday")),
+        (4, _("Friday")), (5, _("Saturday")), (6, _("Sunday")),
+    ]
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="availability",
+                             verbose_name=_("person"))
+    weekday = models.PositiveSmallIntegerField(_("day"), choices=WEEKDAYS)
+    starts_at = models.TimeField(_("from"))
+    ends_at = models.TimeField(_("until"))
+
+    class Meta:
+        verbose_name = _("availability window")
+        verbose_name_plural = _("availability windows")
+        ordering = ["user", "weekday", "starts_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.starts_at:%H:%M}-{self.ends_at:%H:%M}"
+
+    def clean(self) -> None:
+        if self.ends_at <= self.starts_at:
+            raise ValidationError(_("A window must end after it starts."))

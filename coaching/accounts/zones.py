@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
+from dataclasses import dataclass
 from functools import cache
 
 from django.conf.locale import LANG_INFO
 from django.core.exceptions import ValidationError
+from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 @cache
@@ -43,3 +47,47 @@ def validate_languages(value: object) -> None:
             code="unknown_language",
             params={"codes": ", ".join(unknown)},
         )
+
+
+@dataclass(frozen=True)
+class Band:
+    """A band of UTC offsets, for filtering people by roughly where on Earth they live."""
+
+    key: str
+    label: str
+    low: float
+    high: float
+
+
+BANDS = [
+    Band("americas", gettext_lazy("Americas (UTC−12 to −2½)"), -12, -2.5),
+    Band("europe-africa", gettext_lazy("Europe and Africa (UTC−2 to +4)"), -2, 4),
+    Band("asia-pacific", gettext_lazy("Asia and Pacific (UTC+4½ to +14)"), 4.5, 14),
+]
+
+
+def utc_offset_hours(zone: str, *, at: dt.datetime) -> float:
+    """The zone's offset from UTC at that instant, in hours (DST included)."""
+    offset = at.astimezone(zoneinfo.ZoneInfo(zone)).utcoffset()
+    return (offset or dt.timedelta()).total_seconds() / 3600
+
+
+def band_of(zone: str, *, at: dt.datetime) -> str:
+    """The key of the band the zone's current offset falls in."""
+    offset = utc_offset_hours(zone, at=at)
+    return next((band.key for band in BANDS if band.low <= offset <= band.high), BANDS[-1].key)
+
+
+@dataclass(frozen=True)
+class LocalClock:
+    """What time it is for someone right now, and whether it is day or night there."""
+
+    time: str
+    weekday: str
+    is_day: bool
+
+
+def local_clock(zone: str, *, at: dt.datetime) -> LocalClock:
+    """The wall-clock time in a zone at an instant; day means 07:00–18:59."""
+    local = at.astimezone(zoneinfo.ZoneInfo(zone))
+    return LocalClock(time=local.strftime("%H:%M"), weekday=formats.date_format(local, "D"), is_day=7 <= local.hour < 19)

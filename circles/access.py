@@ -1,0 +1,52 @@
+"""Who may see what: every circles page and API asks here, per object, on the server.
+
+No access answers 404, so ids reveal nothing about what exists.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from circles.models import Circle, Membership, Programme
+from coaching.accounts.models import User
+
+
+def administered_programmes(*, user: User) -> QuerySet[Programme]:
+    """The programmes this person runs (every programme for a superuser)."""
+    if user.is_superuser:
+        return Programme.objects.all()
+    return Programme.objects.filter(admins=user)
+
+
+def programme_for_admin(*, user: User, programme_id: int) -> Programme:
+    """The programme, if this person administers it; otherwise 404."""
+    programme = administered_programmes(user=user).filter(pk=programme_id).first()
+    if programme is None:
+        raise Http404
+    return programme
+
+
+def current_seat(*, user: User, circle_id: int) -> Membership | None:
+    """The person's active seat (coach or member) in that circle, if any."""
+    return (
+        Membership.objects.filter(user=user, circle_id=circle_id, left_at__isnull=True)
+        .select_related("circle", "circle__programme")
+        .first()
+    )
+
+
+def seat_or_404(*, user: User, circle_id: int) -> Membership:
+    """The person's active seat in that circle; 404 for anyone else, admins included."""
+    seat = current_seat(user=user, circle_id=circle_id)
+    if seat is None:
+        raise Http404
+    return seat
+
+
+def circle_for_admin(*, user: User, programme: Programme, circle_id: int) -> Circle:
+    """A circle of a programme this person administers; 404 for another programme's circle."""
+    circle = Circle.objects.filter(pk=circle_id, programme=programme).first()
+    if circle is None:
+        raise Http404
+    return circle
