@@ -33,7 +33,8 @@ class Programme(models.Model):
         _("default circle size"), default=8, validators=[MinValueValidator(2), MaxValueValidator(50)]
     )
     allow_several_circles = models.BooleanField(
-        _("members may sit in several circles"), default=False,
+        _("members may sit in several circles"),
+        default=False,
         help_text=_("Off: each member has at most one active circle in this programme."),
     )
     admins = models.ManyToManyField(
@@ -57,17 +58,24 @@ class Enrolment(models.Model):
         COACH = "coach", _("coach")
         MEMBER = "member", _("member")
 
-    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="enrolments",
-                                  verbose_name=_("programme"))
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolments",
-                             verbose_name=_("person"))
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="enrolments", verbose_name=_("programme")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="enrolments",
+        verbose_name=_("person"),
+    )
     role = models.CharField(_("role"), max_length=8, choices=Role.choices, default=Role.MEMBER)
     enrolled_at = models.DateTimeField(_("enrolled"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("enrolment")
         verbose_name_plural = _("enrolments")
-        constraints = [models.UniqueConstraint(fields=["programme", "user"], name="one_enrolment_per_programme")]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "user"], name="one_enrolment_per_programme")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} in {self.programme} ({self.role})"
@@ -76,10 +84,16 @@ class Enrolment(models.Model):
 class CoachProfile(models.Model):
     """What matching and admins need to know about a coach."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coach_profile",
-                                verbose_name=_("coach"))
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="coach_profile",
+        verbose_name=_("coach"),
+    )
     capacity = models.PositiveSmallIntegerField(
-        _("capacity"), default=16, validators=[MaxValueValidator(500)],
+        _("capacity"),
+        default=16,
+        validators=[MaxValueValidator(500)],
         help_text=_("The most members this coach takes in a programme."),
     )
     specialities = models.JSONField(_("specialities"), default=list, blank=True)
@@ -109,23 +123,29 @@ class Circle(models.Model):
         SATURDAY = 5, _("Saturday")
         SUNDAY = 6, _("Sunday")
 
-    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="circles",
-                                  verbose_name=_("programme"))
+    programme = models.ForeignKey(
+        Programme, on_delete=models.PROTECT, related_name="circles", verbose_name=_("programme")
+    )
     name = models.CharField(_("name"), max_length=200)
     language = models.CharField(_("language"), max_length=8, default="en")
     capacity = models.PositiveSmallIntegerField(
-        _("capacity"), default=8, validators=[MinValueValidator(2), MaxValueValidator(50)],
+        _("capacity"),
+        default=8,
+        validators=[MinValueValidator(2), MaxValueValidator(50)],
         help_text=_("The most members (the coach not counted)."),
     )
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.FORMING)
     # The meeting window is kept in local wall-clock time of its zone, so it stays put across DST.
-    meeting_weekday = models.PositiveSmallIntegerField(_("meeting day"), choices=Weekday.choices, null=True,
-                                                       blank=True)
+    meeting_weekday = models.PositiveSmallIntegerField(
+        _("meeting day"), choices=Weekday.choices, null=True, blank=True
+    )
     meeting_time = models.TimeField(_("meeting time"), null=True, blank=True)
-    meeting_minutes = models.PositiveSmallIntegerField(_("meeting length (minutes)"), default=90,
-                                                       validators=[MinValueValidator(15), MaxValueValidator(480)])
-    meeting_timezone = models.CharField(_("meeting time zone"), max_length=64, default="UTC",
-                                        validators=[validate_time_zone])
+    meeting_minutes = models.PositiveSmallIntegerField(
+        _("meeting length (minutes)"), default=90, validators=[MinValueValidator(15), MaxValueValidator(480)]
+    )
+    meeting_timezone = models.CharField(
+        _("meeting time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
+    )
     charter = models.TextField(_("charter"), default=DEFAULT_CHARTER)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
@@ -134,7 +154,9 @@ class Circle(models.Model):
         verbose_name = _("circle")
         verbose_name_plural = _("circles")
         ordering = ["programme", "name"]
-        constraints = [models.UniqueConstraint(fields=["programme", "name"], name="circle_name_unique_in_programme")]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "name"], name="circle_name_unique_in_programme")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -157,10 +179,15 @@ class Membership(models.Model):
         COACH = "coach", _("coach")
         MEMBER = "member", _("member")
 
-    circle = models.ForeignKey(Circle, on_delete=models.CASCADE, related_name="memberships",
-                               verbose_name=_("circle"))
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships",
-                             verbose_name=_("person"))
+    circle = models.ForeignKey(
+        Circle, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("circle")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("person"),
+    )
     role = models.CharField(_("role"), max_length=8, choices=Role.choices, default=Role.MEMBER)
     joined_at = models.DateTimeField(_("joined"), auto_now_add=True)
     left_at = models.DateTimeField(_("left"), null=True, blank=True)
@@ -170,10 +197,16 @@ class Membership(models.Model):
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         constraints = [
-            models.UniqueConstraint(fields=["circle", "user"], condition=Q(left_at__isnull=True),
-                                    name="one_active_seat_per_person_per_circle"),
-            models.UniqueConstraint(fields=["circle"], condition=Q(left_at__isnull=True, role="coach"),
-                                    name="one_active_coach_per_circle"),
+            models.UniqueConstraint(
+                fields=["circle", "user"],
+                condition=Q(left_at__isnull=True),
+                name="one_active_seat_per_person_per_circle",
+            ),
+            models.UniqueConstraint(
+                fields=["circle"],
+                condition=Q(left_at__isnull=True, role="coach"),
+                name="one_active_coach_per_circle",
+            ),
         ]
         indexes = [models.Index(fields=["user", "left_at"], name="membership_user_active")]
 
@@ -198,17 +231,32 @@ class AssignmentAudit(models.Model):
         MATCHING = "matching", _("matching")
         COMMAND = "command", _("command")
 
-    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="audit",
-                                  verbose_name=_("programme"))
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                              related_name="+", verbose_name=_("by"))
+    programme = models.ForeignKey(
+        Programme, on_delete=models.PROTECT, related_name="audit", verbose_name=_("programme")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
     action = models.CharField(_("action"), max_length=16, choices=Action.choices)
-    subject = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="+", verbose_name=_("person"))
-    from_circle = models.ForeignKey(Circle, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                    verbose_name=_("from"))
-    to_circle = models.ForeignKey(Circle, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                  verbose_name=_("to"))
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("person"),
+    )
+    from_circle = models.ForeignKey(
+        Circle, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("from")
+    )
+    to_circle = models.ForeignKey(
+        Circle, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("to")
+    )
     reason = models.CharField(_("reason"), max_length=500, blank=True)
     source = models.CharField(_("source"), max_length=8, choices=Source.choices, default=Source.WEB)
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
@@ -242,10 +290,12 @@ class ImportJob(models.Model):
         DONE = "done", _("imported")
         FAILED = "failed", _("failed")
 
-    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="imports",
-                                  verbose_name=_("programme"))
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                    verbose_name=_("uploaded by"))
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="imports", verbose_name=_("programme")
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
     filename = models.CharField(_("file name"), max_length=255)
     content = models.TextField(_("content"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -273,10 +323,20 @@ class ImportJob(models.Model):
 class Invitation(models.Model):
     """A single-use, expiring sign-up link; only a hash of its token is stored."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations",
-                             verbose_name=_("person"))
-    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
-                                  verbose_name=_("programme"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("person"),
+    )
+    programme = models.ForeignKey(
+        Programme,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("programme"),
+    )
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(_("sent"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires"))

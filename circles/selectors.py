@@ -37,8 +37,12 @@ class CircleSummary:
 
 def _people(seats: list[Membership], *, now: dt.datetime) -> tuple[Person | None, list[Person]]:
     people = [
-        Person(user=s.user, role=s.role, clock=local_clock(s.user.timezone, at=now),
-               charter_accepted=s.charter_accepted_at is not None)
+        Person(
+            user=s.user,
+            role=s.role,
+            clock=local_clock(s.user.timezone, at=now),
+            charter_accepted=s.charter_accepted_at is not None,
+        )
         for s in seats
     ]
     coach = next((p for p in people if p.role == Membership.Role.COACH), None)
@@ -61,8 +65,15 @@ def circles_for(*, user: User, now: dt.datetime | None = None) -> list[CircleSum
     summaries = []
     for seat in seats:
         coach, members = _people(seat.circle.active_seats, now=now)  # type: ignore[attr-defined]
-        summaries.append(CircleSummary(circle=seat.circle, role=seat.role, coach=coach, members=members,
-                                       charter_accepted=seat.charter_accepted_at is not None))
+        summaries.append(
+            CircleSummary(
+                circle=seat.circle,
+                role=seat.role,
+                coach=coach,
+                members=members,
+                charter_accepted=seat.charter_accepted_at is not None,
+            )
+        )
     return summaries
 
 
@@ -95,7 +106,9 @@ class CircleRow:
         return min(100, round(100 * len(self.members) / self.circle.capacity)) if self.circle.capacity else 0
 
 
-def programme_circles(*, programme: Programme, zone: ZoneInfo, now: dt.datetime | None = None) -> list[CircleRow]:
+def programme_circles(
+    *, programme: Programme, zone: ZoneInfo, now: dt.datetime | None = None
+) -> list[CircleRow]:
     """Every open circle of the programme with its fill, coach and meeting window in the reader's zone."""
     now = now or timezone.now()
     circles = (
@@ -105,16 +118,24 @@ def programme_circles(*, programme: Programme, zone: ZoneInfo, now: dt.datetime 
     )
     rows = []
     for circle in circles:
-        seats = circle.active_seats  # type: ignore[attr-defined]
+        seats = circle.active_seats
         coach = next((s.user for s in seats if s.role == Membership.Role.COACH), None)
         members = [s.user for s in seats if s.role == Membership.Role.MEMBER]
-        rows.append(CircleRow(circle=circle, coach=coach, members=members,
-                              window=meeting_window(circle, zone=zone, now=now)))
+        rows.append(
+            CircleRow(
+                circle=circle, coach=coach, members=members, window=meeting_window(circle, zone=zone, now=now)
+            )
+        )
     return rows
 
 
 def unassigned_members(
-    *, programme: Programme, language: str = "", band: str = "", focus: str = "", now: dt.datetime | None = None,
+    *,
+    programme: Programme,
+    language: str = "",
+    band: str = "",
+    focus: str = "",
+    now: dt.datetime | None = None,
 ) -> list[User]:
     """Members enrolled in the programme with no active circle in it, filtered as the admin asked."""
     now = now or timezone.now()
@@ -126,7 +147,8 @@ def unassigned_members(
     )
     focus = focus.strip().lower()
     return [
-        person for person in people
+        person
+        for person in people
         if (not language or language in person.languages)
         and (not band or band_of(person.timezone, at=now) == band)
         and (not focus or any(focus in area.lower() for area in person.focus_areas))
@@ -135,13 +157,17 @@ def unassigned_members(
 
 def programme_coaches(*, programme: Programme) -> QuerySet[User]:
     """The people enrolled as coaches in the programme."""
-    return User.objects.filter(enrolments__programme=programme, enrolments__role=Enrolment.Role.COACH).order_by(
-        "display_name", "username"
-    )
+    return User.objects.filter(
+        enrolments__programme=programme, enrolments__role=Enrolment.Role.COACH
+    ).order_by("display_name", "username")
 
 
 def audit_entries(
-    *, programme: Programme, action: str = "", person: str = "", circle_id: int | None = None,
+    *,
+    programme: Programme,
+    action: str = "",
+    person: str = "",
+    circle_id: int | None = None,
 ) -> QuerySet[AssignmentAudit]:
     """The programme's assignment audit, newest first, filtered by action, person and circle."""
     entries = programme.audit.select_related("actor", "subject", "from_circle", "to_circle")
@@ -149,7 +175,8 @@ def audit_entries(
         entries = entries.filter(action=action)
     if person:
         entries = entries.filter(
-            Q(subject__username__icontains=person) | Q(subject__display_name__icontains=person)
+            Q(subject__username__icontains=person)
+            | Q(subject__display_name__icontains=person)
             | Q(subject__email__icontains=person)
         )
     if circle_id:
@@ -164,8 +191,16 @@ def programme_counts(*, programme: Programme) -> dict[str, int]:
         coaches=Count("pk", filter=Q(role=Enrolment.Role.COACH)),
     )
     seated = (
-        Membership.objects.filter(circle__programme=programme, left_at__isnull=True, role=Membership.Role.MEMBER)
-        .values("user_id").distinct().count()
+        Membership.objects.filter(
+            circle__programme=programme, left_at__isnull=True, role=Membership.Role.MEMBER
+        )
+        .values("user_id")
+        .distinct()
+        .count()
     )
-    return {"members": enrolled["members"], "coaches": enrolled["coaches"], "seated": seated,
-            "unassigned": enrolled["members"] - seated}
+    return {
+        "members": enrolled["members"],
+        "coaches": enrolled["coaches"],
+        "seated": seated,
+        "unassigned": enrolled["members"] - seated,
+    }

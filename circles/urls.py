@@ -13,7 +13,9 @@ urlpatterns = [
     path("programmes/<int:programme_id>/circles/new/", views.new_circle, name="programme_new_circle"),
     path("programmes/<int:programme_id>/circles/<int:circle_id>/", views.roster, name="programme_roster"),
     path("programmes/<int:programme_id>/circles/<int:circle_id>/move/", views.move, name="programme_move"),
-    path("programmes/<int:programme_id>/circles/<int:circle_id>/remove/", views.remove, name="programme_remove"),
+    path(
+        "programmes/<int:programme_id>/circles/<int:circle_id>/remove/", views.remove, name="programme_remove"
+    ),
     path("programmes/<int:programme_id>/circles/<int:circle_id>/coach/", views.coach, name="programme_coach"),
     path("programmes/<int:programme_id>/circles/<int:circle_id>/close/", views.close, name="programme_close"),
     path("programmes/<int:programme_id>/audit/", views.audit, name="programme_audit"),

@@ -40,21 +40,36 @@ class DemoCircle:
 
 CIRCLES: list[DemoCircle] = [
     DemoCircle(
-        "Puentes", "es",
-        Person("lucia.coach", "Lucía Fernández", "Europe/Madrid", ("es", "en"), "es", ("leadership", "career")),
+        "Puentes",
+        "es",
+        Person(
+            "lucia.coach", "Lucía Fernández", "Europe/Madrid", ("es", "en"), "es", ("leadership", "career")
+        ),
         [
             Person("camila", "Camila Rojas", "America/Bogota", ("es",), "es", ("career", "confidence")),
             Person("mateo", "Mateo Hernández", "America/Mexico_City", ("es", "en"), "es", ("leadership",)),
-            Person("valentina", "Valentina Ruiz", "Europe/Madrid", ("es", "en"), "es", ("wellbeing", "career")),
+            Person(
+                "valentina", "Valentina Ruiz", "Europe/Madrid", ("es", "en"), "es", ("wellbeing", "career")
+            ),
             Person("santiago", "Santiago Gómez", "America/Bogota", ("es",), "es", ("entrepreneurship",)),
             Person("isabela", "Isabela Castro", "America/Lima", ("es", "en"), "es", ("confidence",)),
-            Person("andres", "Andrés Morales", "America/Mexico_City", ("es",), "es", ("leadership", "career")),
+            Person(
+                "andres", "Andrés Morales", "America/Mexico_City", ("es",), "es", ("leadership", "career")
+            ),
         ],
         (1, dt.time(17, 0)),
     ),
     DemoCircle(
-        "Harambee", "en",
-        Person("amani.coach", "Amani Wanjiru", "Africa/Nairobi", ("en", "sw"), "en", ("entrepreneurship", "leadership")),
+        "Harambee",
+        "en",
+        Person(
+            "amani.coach",
+            "Amani Wanjiru",
+            "Africa/Nairobi",
+            ("en", "sw"),
+            "en",
+            ("entrepreneurship", "leadership"),
+        ),
         [
             Person("grace", "Grace Achieng", "Africa/Nairobi", ("en", "sw"), "en", ("entrepreneurship",)),
             Person("kofi", "Kofi Mensah", "Africa/Accra", ("en",), "en", ("career", "leadership")),
@@ -65,16 +80,32 @@ CIRCLES: list[DemoCircle] = [
         (3, dt.time(16, 0)),
     ),
     DemoCircle(
-        "Horizonte", "es",
-        Person("diego.coach", "Diego Ramírez", "America/Mexico_City", ("es", "en"), "en", ("career", "wellbeing")),
+        "Horizonte",
+        "es",
+        Person(
+            "diego.coach", "Diego Ramírez", "America/Mexico_City", ("es", "en"), "en", ("career", "wellbeing")
+        ),
         [
             Person("sofia", "Sofía Navarro", "America/New_York", ("es", "en"), "en", ("career",)),
-            Person("lucas", "Lucas Pereyra", "America/Argentina/Buenos_Aires", ("es", "en"), "es", ("leadership",)),
-            Person("emma", "Emma Johnson", "America/Los_Angeles", ("en", "es"), "en", ("wellbeing", "confidence")),
+            Person(
+                "lucas",
+                "Lucas Pereyra",
+                "America/Argentina/Buenos_Aires",
+                ("es", "en"),
+                "es",
+                ("leadership",),
+            ),
+            Person(
+                "emma", "Emma Johnson", "America/Los_Angeles", ("en", "es"), "en", ("wellbeing", "confidence")
+            ),
             Person("martina", "Martina López", "Europe/Madrid", ("es", "en"), "es", ("entrepreneurship",)),
             Person("nicolas", "Nicolás Silva", "America/Santiago", ("es",), "es", ("career",)),
-            Person("olivia", "Olivia Brown", "America/Toronto", ("en", "es"), "en", ("leadership", "wellbeing")),
-            Person("jorge", "Jorge Vargas", "Africa/Nairobi", ("es", "en", "sw"), "es", ("entrepreneurship",)),
+            Person(
+                "olivia", "Olivia Brown", "America/Toronto", ("en", "es"), "en", ("leadership", "wellbeing")
+            ),
+            Person(
+                "jorge", "Jorge Vargas", "Africa/Nairobi", ("es", "en", "sw"), "es", ("entrepreneurship",)
+            ),
         ],
         (4, dt.time(10, 0)),
     ),
@@ -110,8 +141,8 @@ def _account(person: Person, *, admin: bool = False) -> User:
 
 @transaction.atomic
 def seed_demo() -> Programme:
-    """Create the demo programme, its people and circles through the services; existing parts stay as they are."""
-    programme, _ = Programme.objects.get_or_create(
+    """Create the demo programme, people and circles through the services; existing parts stay as they are."""
+    programme, _created = Programme.objects.get_or_create(
         name=PROGRAMME_NAME,
         defaults={
             "description": "Circles of trust for emerging leaders in Europe, the Americas and Africa.",
@@ -124,7 +155,9 @@ def seed_demo() -> Programme:
     programme.admins.add(admin)
     for spec in CIRCLES:
         coach = _account(spec.coach)
-        CoachProfile.objects.get_or_create(user=coach, defaults={"specialities": list(spec.coach.focus_areas)})
+        CoachProfile.objects.get_or_create(
+            user=coach, defaults={"specialities": list(spec.coach.focus_areas)}
+        )
         services.enrol(programme=programme, user=coach, role=Enrolment.Role.COACH)
         members = [_account(person) for person in spec.members]
         for member in members:
@@ -132,13 +165,24 @@ def seed_demo() -> Programme:
         if Circle.objects.filter(programme=programme, name=spec.name).exists():
             continue
         circle = services.create_circle(
-            actor=admin, programme=programme, name=spec.name, language=spec.language, coach=coach,
-            meeting_weekday=spec.meeting[0], meeting_time=spec.meeting[1], status=Circle.Status.ACTIVE,
+            actor=admin,
+            programme=programme,
+            name=spec.name,
+            language=spec.language,
+            coach=coach,
+            meeting_weekday=spec.meeting[0],
+            meeting_time=spec.meeting[1],
+            status=Circle.Status.ACTIVE,
             source=AssignmentAudit.Source.COMMAND,
         )
         for member in members:
-            services.assign_member(actor=admin, circle=circle, member=member, reason="demo",
-                                   source=AssignmentAudit.Source.COMMAND)
+            services.assign_member(
+                actor=admin,
+                circle=circle,
+                member=member,
+                reason="demo",
+                source=AssignmentAudit.Source.COMMAND,
+            )
             services.accept_charter(user=member, circle=circle)
     for person in UNASSIGNED:
         services.enrol(programme=programme, user=_account(person), role=Enrolment.Role.MEMBER)

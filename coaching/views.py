@@ -8,14 +8,19 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from chat.threads import threads_of
 from circles.selectors import circles_for
 from coaching.accounts.requests import AuthenticatedRequest
 
 
 @login_required
 def home(request: AuthenticatedRequest) -> HttpResponse:
-    """The signed-in person's circles, each with its coach and members."""
-    return render(request, "coaching/home.html", {"circles": circles_for(user=request.user)})
+    """The signed-in person's circles, each with its coach and members, and their 1:1 threads."""
+    return render(
+        request,
+        "coaching/home.html",
+        {"circles": circles_for(user=request.user), "threads": threads_of(user=request.user)},
+    )
 
 
 @never_cache

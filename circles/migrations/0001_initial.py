@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,52 +14,120 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Programme',
+            name="Programme",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('admins', models.ManyToManyField(blank=True, related_name='administered_programmes', to=settings.AUTH_USER_MODEL, verbose_name='admins')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True, verbose_name="name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                (
+                    "admins",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="administered_programmes",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="admins",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'programme',
-                'verbose_name_plural': 'programmes',
-                'ordering': ['name'],
+                "verbose_name": "programme",
+                "verbose_name_plural": "programmes",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Circle',
+            name="Circle",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='circles', to='circles.programme', verbose_name='programme')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="circles",
+                        to="circles.programme",
+                        verbose_name="programme",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'circle',
-                'verbose_name_plural': 'circles',
-                'ordering': ['programme', 'name'],
+                "verbose_name": "circle",
+                "verbose_name_plural": "circles",
+                "ordering": ["programme", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('coach', 'coach'), ('member', 'member')], default='member', max_length=8, verbose_name='role')),
-                ('joined_at', models.DateTimeField(auto_now_add=True, verbose_name='joined')),
-                ('left_at', models.DateTimeField(blank=True, null=True, verbose_name='left')),
-                ('circle', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='circles.circle', verbose_name='circle')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL, verbose_name='person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("coach", "coach"), ("member", "member")],
+                        default="member",
+                        max_length=8,
+                        verbose_name="role",
+                    ),
+                ),
+                ("joined_at", models.DateTimeField(auto_now_add=True, verbose_name="joined")),
+                ("left_at", models.DateTimeField(blank=True, null=True, verbose_name="left")),
+                (
+                    "circle",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="circles.circle",
+                        verbose_name="circle",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="person",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'membership',
-                'verbose_name_plural': 'memberships',
-                'constraints': [models.UniqueConstraint(condition=models.Q(('left_at__isnull', True)), fields=('circle', 'user'), name='one_active_seat_per_person_per_circle'), models.UniqueConstraint(condition=models.Q(('left_at__isnull', True), ('role', 'coach')), fields=('circle',), name='one_active_coach_per_circle')],
+                "verbose_name": "membership",
+                "verbose_name_plural": "memberships",
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("left_at__isnull", True)),
+                        fields=("circle", "user"),
+                        name="one_active_seat_per_person_per_circle",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("left_at__isnull", True), ("role", "coach")),
+                        fields=("circle",),
+                        name="one_active_coach_per_circle",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='circle',
-            constraint=models.UniqueConstraint(fields=('programme', 'name'), name='circle_name_unique_in_programme'),
+            model_name="circle",
+            constraint=models.UniqueConstraint(
+                fields=("programme", "name"), name="circle_name_unique_in_programme"
+            ),
         ),
     ]

@@ -65,12 +65,18 @@ class AvailabilityWindow(models.Model):
     """A weekly window, in the person's own local time, when they can meet."""
 
     WEEKDAYS = [
-        (0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thursday")),
-        (4, _("Friday")), (5, _("Saturday")), (6, _("Sunday")),
+        (0, _("Monday")),
+        (1, _("Tuesday")),
+        (2, _("Wednesday")),
+        (3, _("Thursday")),
+        (4, _("Friday")),
+        (5, _("Saturday")),
+        (6, _("Sunday")),
     ]
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="availability",
-                             verbose_name=_("person"))
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="availability", verbose_name=_("person")
+    )
     weekday = models.PositiveSmallIntegerField(_("day"), choices=WEEKDAYS)
     starts_at = models.TimeField(_("from"))
     ends_at = models.TimeField(_("until"))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django_htmx.middleware import HtmxDetails
 
 from coaching.accounts.models import User
 
 
 class AuthenticatedRequest(HttpRequest):
-    """An HttpRequest behind login_required: `user` is a real account."""
+    """An HttpRequest behind login_required: `user` is a real account; `htmx` says how htmx asked."""
 
     user: User
+    htmx: HtmxDetails

@@ -6,12 +6,16 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from django.conf.locale import LANG_INFO
 from django.core.exceptions import ValidationError
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @cache
@@ -54,7 +58,7 @@ class Band:
     """A band of UTC offsets, for filtering people by roughly where on Earth they live."""
 
     key: str
-    label: str
+    label: StrOrPromise
     low: float
     high: float
 
@@ -90,4 +94,6 @@ class LocalClock:
 def local_clock(zone: str, *, at: dt.datetime) -> LocalClock:
     """The wall-clock time in a zone at an instant; day means 07:00–18:59."""
     local = at.astimezone(zoneinfo.ZoneInfo(zone))
-    return LocalClock(time=local.strftime("%H:%M"), weekday=formats.date_format(local, "D"), is_day=7 <= local.hour < 19)
+    return LocalClock(
+        time=local.strftime("%H:%M"), weekday=formats.date_format(local, "D"), is_day=7 <= local.hour < 19
+    )

@@ -1,0 +1,151 @@
+"""Pages of the CSV import (programme admins only) and of the invitation link (the invited person)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.middleware import HtmxDetails
+
+from circles import importers, invitations, tasks
+from circles.access import programme_for_admin
+from circles.models import ImportJob, Programme
+from coaching.accounts.requests import AuthenticatedRequest
+
+RUNNING = {ImportJob.Status.PENDING, ImportJob.Status.CHECKING, ImportJob.Status.IMPORTING}
+PREVIEW_ROWS = 10
+
+
+class HtmxRequest(AuthenticatedRequest):
+    """A signed-in request that passed through django-htmx's middleware."""
+
+    htmx: HtmxDetails
+
+
+class UploadForm(forms.Form):
+    """One CSV file of people; cleaning decodes it, so `cleaned_data["text"]` holds its content."""
+
+    file = forms.FileField(
+        label=gettext_lazy("CSV file"),
+        allow_empty_file=True,  # the importer says why an empty file is no good, in its own words
+        help_text=gettext_lazy("UTF-8 text, at most 10 MB, one line per person after the header line."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def clean_file(self) -> UploadedFile:
+        upload: UploadedFile = self.cleaned_data["file"]
+        # Refuse by the announced size before reading anything into memory.
+        if upload.size is not None and upload.size > importers.MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(importers.too_big_message())
+        try:
+            self.cleaned_data["text"] = importers.decode_upload(upload.read(importers.MAX_UPLOAD_BYTES + 1))
+        except importers.UploadError as error:
+            raise forms.ValidationError(str(error)) from None
+        return upload
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def upload(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
+    """Take a CSV of people for a programme and start checking it in the background."""
+    programme = programme_for_admin(user=request.user, programme_id=programme_id)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        job = ImportJob.objects.create(
+            programme=programme,
+            uploaded_by=request.user,
+            filename=(form.cleaned_data["file"].name or "")[:255],
+            content=form.cleaned_data["text"],
+        )
+        transaction.on_commit(partial(tasks.check_import, job.pk))
+        return redirect("import_job", programme_id=programme.pk, job_id=job.pk)
+    return render(
+        request,
+        "circles/import_upload.html",
+        {
+            "programme": programme,
+            "form": form,
+            "recent": programme.imports.select_related("uploaded_by").defer("content", "errors")[:10],
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _job_context(*, programme: Programme, job: ImportJob) -> dict[str, Any]:
+    context: dict[str, Any] = {"programme": programme, "job": job, "running": job.status in RUNNING}
+    if job.status == ImportJob.Status.READY:
+        # Recomputed rather than stored: the dry run is quick, and the model keeps only counts of rows.
+        checked = importers.check(job.content, programme=programme)
+        context["checked"] = checked
+        context["preview"] = checked.people[:PREVIEW_ROWS]
+    return context
+
+
+@login_required
+@require_http_methods(["GET"])
+def job_page(request: HtmxRequest, programme_id: int, job_id: int) -> HttpResponse:
+    """An import's state; htmx polls the status part every second while the job runs."""
+    programme = programme_for_admin(user=request.user, programme_id=programme_id)
+    job = get_object_or_404(ImportJob.objects.select_related("uploaded_by"), pk=job_id, programme=programme)
+    template = "circles/import_job_status.html" if request.htmx else "circles/import_job.html"
+    return render(request, template, _job_context(programme=programme, job=job))
+
+
+@login_required
+@require_POST
+def commit(request: AuthenticatedRequest, programme_id: int, job_id: int) -> HttpResponse:
+    """Start importing a checked file; a second click or a repeated request does nothing more."""
+    programme = programme_for_admin(user=request.user, programme_id=programme_id)
+    job = get_object_or_404(ImportJob, pk=job_id, programme=programme)
+    if not tasks.start_commit(job=job, base_url=request.build_absolute_uri("/")):
+        job.refresh_from_db(fields=["status"])
+        if job.status in {ImportJob.Status.IMPORTING, ImportJob.Status.DONE}:
+            messages.info(request, _("This import has already started, so nothing more was done."))
+        else:
+            messages.error(request, _("Only a file that was checked without errors can be imported."))
+    return redirect("import_job", programme_id=programme.pk, job_id=job.pk)
+
+
+def _link_gone(request: HttpRequest, *, status: int) -> HttpResponse:
+    return render(request, "circles/invitation_invalid.html", status=status)
+
+
+@sensitive_post_parameters("new_password1", "new_password2")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """Let an invited person choose their password, sign them in and take them to their circle."""
+    found = invitations.find_invitation(token)
+    if found is None:
+        return _link_gone(request, status=404)
+    if not invitations.still_works(found):
+        return _link_gone(request, status=410)
+    user = found.user
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not invitations.choose_password(invitation=found, form=form):
+            return _link_gone(request, status=410)
+        login(request, user)
+        circle_id = invitations.landing_circle_id(user=user, programme=found.programme)
+        return redirect(reverse("circle", args=[circle_id]) if circle_id is not None else reverse("home"))
+    return render(
+        request,
+        "circles/invitation.html",
+        {"form": form, "invited": user, "programme": found.programme},
+        status=400 if form.errors else 200,
+    )
