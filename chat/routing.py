@@ -1,7 +1,12 @@
-"""WebSocket routes; the chat, thread and session rooms join this list as they are built."""
+"""WebSocket routes of the rooms."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-websocket_urlpatterns: list[URLPattern] = []
+from chat import consumers
+
+websocket_urlpatterns: list[URLPattern] = [
+    path("ws/circles/<int:object_id>/", consumers.CircleConsumer.as_asgi()),
+    path("ws/threads/<int:object_id>/", consumers.ThreadConsumer.as_asgi()),
+]

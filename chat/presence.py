@@ -1,0 +1,107 @@
+"""Who is online in a room: one entry per open socket, refreshed by heartbeats, stale after a timeout.
+
+With Redis (several daphne processes) entries live in a sorted set per room; without it, in this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from typing import Protocol
+
+import redis.asyncio as aioredis
+from django.conf import settings
+
+
+class _Store(Protocol):
+    async def put(self, room: str, member: str, now: float) -> None: ...
+    async def drop(self, room: str, member: str) -> None: ...
+    async def members(self, room: str, since: float) -> list[str]: ...
+
+
+class _LocalStore:
+    def __init__(self) -> None:
+        self.rooms: dict[str, dict[str, float]] = {}
+
+    async def put(self, room: str, member: str, now: float) -> None:
+        self.rooms.setdefault(room, {})[member] = now
+
+    async def drop(self, room: str, member: str) -> None:
+        self.rooms.get(room, {}).pop(member, None)
+
+    async def members(self, room: str, since: float) -> list[str]:
+        entries = self.rooms.get(room, {})
+        for member in [m for m, seen in entries.items() if seen < since]:
+            del entries[member]
+        return list(entries)
+
+
+class _RedisStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _client(self) -> aioredis.Redis:
+        # redis.asyncio connections belong to one event loop; keep one client per loop.
+        loop = asyncio.get_running_loop()
+        if loop not in self.clients:
+            self.clients[loop] = aioredis.Redis.from_url(self.url)
+        return self.clients[loop]
+
+    def _key(self, room: str) -> str:
+        return f"{settings.CHANNEL_LAYER_PREFIX}:presence:{room}"
+
+    async def put(self, room: str, member: str, now: float) -> None:
+        key = self._key(room)
+        async with self._client().pipeline(transaction=False) as pipe:
+            pipe.zadd(key, {member: now})
+            pipe.expire(key, settings.CHAT_PRESENCE_TIMEOUT_SECONDS * 2)
+            await pipe.execute()
+
+    async def drop(self, room: str, member: str) -> None:
+        await self._client().zrem(self._key(room), member)
+
+    async def members(self, room: str, since: float) -> list[str]:
+        key = self._key(room)
+        async with self._client().pipeline(transaction=False) as pipe:
+            pipe.zremrangebyscore(key, "-inf", since)
+            pipe.zrange(key, 0, -1)
+            _, members = await pipe.execute()
+        return [m.decode() for m in members]
+
+
+_store: _Store = _RedisStore(settings.REDIS_URL) if settings.REDIS_URL else _LocalStore()
+
+
+def _member(user_id: int, channel: str) -> str:
+    return f"{user_id}|{channel}"
+
+
+async def online(room: str) -> list[int]:
+    """The ids of people with at least one live socket in the room, ascending."""
+    since = time.time() - settings.CHAT_PRESENCE_TIMEOUT_SECONDS
+    return sorted({int(member.split("|", 1)[0]) for member in await _store.members(room, since)})
+
+
+async def join(room: str, *, user_id: int, channel: str) -> tuple[list[int], bool]:
+    """Record a new socket; returns who is online and whether that changed."""
+    before = await online(room)
+    await _store.put(room, _member(user_id, channel), time.time())
+    after = await online(room)
+    return after, after != before
+
+
+async def heartbeat(room: str, *, user_id: int, channel: str) -> None:
+    """Keep a socket's entry fresh (clients ping every 25 s; entries go stale after 60 s)."""
+    await _store.put(room, _member(user_id, channel), time.time())
+
+
+async def leave(room: str, *, user_id: int, channel: str) -> tuple[list[int], bool]:
+    """Forget a socket; returns who is online and whether that changed."""
+    before = await online(room)
+    await _store.drop(room, _member(user_id, channel))
+    after = await online(room)
+    return after, after != before

@@ -1,0 +1,320 @@
+"""Chat write paths: post, edit, delete, react, read, moderate. Broadcasts go out after commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chat import events
+from chat.access import is_room_coach, room_people
+from chat.errors import ChatError
+from chat.models import Mention, Message, MessageEdit, Mute, Reaction, ReadMarker, Report, Room
+from chat.render import render
+from coaching.accounts.models import User
+
+MAX_BODY = 4000
+MAX_EMOJI = 32
+
+
+def message_payload(message: Message, *, reactions: dict[str, list[int]] | None = None) -> dict[str, Any]:
+    """A message in the protocol's shape (author must be loaded)."""
+    author = message.author
+    withheld = message.hidden_at is not None  # a hidden message keeps its place, not its text
+    payload: dict[str, Any] = {
+        "id": message.pk,
+        "seq": message.seq,
+        "client_id": str(message.client_id),
+        "author": {"id": author.pk, "username": author.username, "display_name": author.name},
+        "body": "" if withheld else message.body,
+        "html": "" if withheld else message.html,
+        "reply_to": message.reply_to_id,
+        "created_at": message.created_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+    }
+    if message.edited_at is not None:
+        payload["edited_at"] = message.edited_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    if message.deleted_at is not None:
+        payload["deleted"] = True
+    if message.hidden_at is not None:
+        payload["hidden"] = True
+    if reactions is not None:
+        payload["reactions"] = reactions
+    return payload
+
+
+def _clean_body(body: str) -> str:
+    body = body.strip()
+    if not body:
+        raise ChatError("invalid_frame", _("A message cannot be empty."))
+    if len(body) > MAX_BODY:
+        raise ChatError("too_long", _("A message can be at most %(max)d characters.") % {"max": MAX_BODY})
+    return body
+
+
+def _next_seq(room_id: int) -> int:
+    # One statement takes the room's row lock until commit, so concurrent senders get 1, 2, 3… with no gap.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE chat_room SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq", [room_id]
+        )
+        return int(cursor.fetchone()[0])
+
+
+@dataclass(frozen=True)
+class Posted:
+    """The stored message and whether this call created it (False: an idempotent repeat)."""
+
+    message: Message
+    created: bool
+
+
+def _repeat(author: User, room: Room, client_id: uuid.UUID, body: str) -> Posted | None:
+    existing = Message.objects.select_related("author").filter(author=author, client_id=client_id).first()
+    if existing is None:
+        return None
+    if existing.room_id != room.pk or existing.body != body:
+        raise ChatError("conflict", _("This message id was already used for a different message."))
+    return Posted(existing, created=False)
+
+
+def _check_not_muted(*, user: User, room: Room) -> None:
+    mute = Mute.objects.filter(room=room, user=user, until__gt=timezone.now()).order_by("-until").first()
+    if mute is not None:
+        until = timezone.localtime(mute.until, user.zone)
+        raise ChatError(
+            "forbidden",
+            _("The coach has paused your messages here until %(time)s.")
+            % {"time": until.strftime("%Y-%m-%d %H:%M")},
+        )
+
+
+def post_message(
+    *,
+    author: User,
+    room: Room,
+    client_id: uuid.UUID,
+    body: str,
+    reply_to: int | None = None,
+) -> Posted:
+    """Store a message (idempotent per author + client_id); the room hears `message.new` after commit."""
+    body = _clean_body(body)
+    repeat = _repeat(author, room, client_id, body)
+    if repeat is not None:
+        return repeat
+    _check_not_muted(user=author, room=room)
+    if reply_to is not None and not Message.objects.filter(pk=reply_to, room=room).exists():
+        raise ChatError("not_found", _("The message you reply to is not in this room."))
+    people = {person.username: person for person in room_people(room)}
+    rendered = render(body, people=people)
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                room=room,
+                seq=_next_seq(room.pk),
+                author=author,
+                client_id=client_id,
+                body=body,
+                html=rendered.html,
+                reply_to_id=reply_to,
+                created_at=timezone.now(),
+            )
+            Mention.objects.bulk_create(
+                [Mention(message=message, user=people[name]) for name in rendered.mentions]
+            )
+            events.broadcast_frame_on_commit(
+                room.pk, {"type": "message.new", "message": message_payload(message)}
+            )
+    except IntegrityError:
+        # Two sends with the same client_id raced; the other one won. Answer with what it stored.
+        repeat = _repeat(author, room, client_id, body)
+        if repeat is None:
+            raise
+        return repeat
+    room.last_seq = message.seq
+    return Posted(message, created=True)
+
+
+def _reactions_of(messages: list[Message]) -> dict[int, dict[str, list[int]]]:
+    summary: dict[int, dict[str, list[int]]] = {m.pk: {} for m in messages}
+    for message_id, emoji, user_id in (
+        Reaction.objects.filter(message__in=messages)
+        .order_by("id")
+        .values_list("message_id", "emoji", "user_id")
+    ):
+        summary[message_id].setdefault(emoji, []).append(user_id)
+    return summary
+
+
+def messages_after(*, room: Room, after_seq: int, limit: int = 200) -> list[dict[str, Any]]:
+    """Up to `limit` messages with seq > after_seq, in order (keyset on room + seq)."""
+    messages = list(
+        Message.objects.select_related("author").filter(room=room, seq__gt=after_seq).order_by("seq")[:limit]
+    )
+    reactions = _reactions_of(messages)
+    return [message_payload(m, reactions=reactions[m.pk]) for m in messages]
+
+
+def messages_before(*, room: Room, before_seq: int, limit: int = 50) -> list[dict[str, Any]]:
+    """Up to `limit` messages with seq < before_seq, oldest first (keyset on room + seq)."""
+    messages = list(
+        Message.objects.select_related("author")
+        .filter(room=room, seq__lt=before_seq)
+        .order_by("-seq")[:limit]
+    )[::-1]
+    reactions = _reactions_of(messages)
+    return [message_payload(m, reactions=reactions[m.pk]) for m in messages]
+
+
+def _message_in(room: Room, message_id: int) -> Message:
+    message = Message.objects.select_related("author").filter(pk=message_id, room=room).first()
+    if message is None:
+        raise ChatError("not_found", _("There is no such message in this room."))
+    return message
+
+
+def edit_message(*, user: User, room: Room, message_id: int, body: str) -> Message:
+    """The author rewrites their message within the edit window; the old text goes to the history."""
+    body = _clean_body(body)
+    with transaction.atomic():
+        message = _message_in(room, message_id)
+        if message.author_id != user.pk:
+            raise ChatError("forbidden", _("Only the author can edit a message."))
+        if message.deleted_at or message.hidden_at:
+            raise ChatError("forbidden", _("This message can no longer be edited."))
+        window = dt.timedelta(seconds=settings.CHAT_EDIT_WINDOW_SECONDS)
+        if timezone.now() - message.created_at > window:
+            raise ChatError(
+                "forbidden",
+                _("Messages can be edited for %(minutes)d minutes after sending.")
+                % {"minutes": window.total_seconds() // 60},
+            )
+        if body == message.body:
+            return message
+        MessageEdit.objects.create(message=message, body=message.body, html=message.html)
+        people = {person.username: person for person in room_people(room)}
+        rendered = render(body, people=people)
+        message.body, message.html, message.edited_at = body, rendered.html, timezone.now()
+        message.save(update_fields=["body", "html", "edited_at"])
+        events.broadcast_frame_on_commit(
+            room.pk, {"type": "message.updated", "message": message_payload(message)}
+        )
+    return message
+
+
+def delete_message(*, user: User, room: Room, message_id: int) -> Message:
+    """The author, or the room's coach, deletes a message; a tombstone keeps its place in the sequence."""
+    with transaction.atomic():
+        message = _message_in(room, message_id)
+        if message.author_id != user.pk and not is_room_coach(user=user, room=room):
+            raise ChatError("forbidden", _("Only the author or the coach can delete a message."))
+        if message.deleted_at is None:
+            message.body, message.html, message.deleted_at = "", "", timezone.now()
+            message.save(update_fields=["body", "html", "deleted_at"])
+            message.edits.all().delete()
+            events.broadcast_frame_on_commit(
+                room.pk, {"type": "message.updated", "message": message_payload(message)}
+            )
+    return message
+
+
+def _clean_emoji(emoji: str) -> str:
+    emoji = emoji.strip()
+    if (
+        not emoji
+        or len(emoji) > MAX_EMOJI
+        or any(c.isascii() and (c.isalnum() or c in "<>&\"'") for c in emoji)
+    ):
+        raise ChatError("invalid_frame", _("That is not an emoji."))
+    return emoji
+
+
+def react(*, user: User, room: Room, message_id: int, emoji: str, add: bool) -> bool:
+    """Add or remove the person's emoji on a message; True when something changed."""
+    emoji = _clean_emoji(emoji)
+    with transaction.atomic():
+        message = _message_in(room, message_id)
+        if message.deleted_at:
+            raise ChatError("forbidden", _("This message was deleted."))
+        if add:
+            changed = Reaction.objects.get_or_create(message=message, user=user, emoji=emoji)[1]
+        else:
+            changed = Reaction.objects.filter(message=message, user=user, emoji=emoji).delete()[0] > 0
+        if changed:
+            events.broadcast_frame_on_commit(
+                room.pk,
+                {
+                    "type": "reaction",
+                    "message_id": message.pk,
+                    "emoji": emoji,
+                    "user": user.pk,
+                    "op": "add" if add else "remove",
+                },
+            )
+    return changed
+
+
+def mark_read(*, user: User, room: Room, seq: int) -> int:
+    """Move the person's read marker forward to `seq` (never backwards, never past the last message)."""
+    seq = min(seq, Room.objects.values_list("last_seq", flat=True).get(pk=room.pk))
+    marker = ReadMarker.objects.get_or_create(room=room, user=user)[0]
+    if seq > marker.seq:
+        ReadMarker.objects.filter(pk=marker.pk, seq__lt=seq).update(seq=seq)
+        return seq
+    return marker.seq
+
+
+def unread_count(*, user: User, room: Room) -> int:
+    """Messages by others after the person's read marker."""
+    marker = ReadMarker.objects.filter(room=room, user=user).values_list("seq", flat=True).first() or 0
+    return (
+        Message.objects.filter(room=room, seq__gt=marker, deleted_at__isnull=True)
+        .exclude(author=user)
+        .count()
+    )
+
+
+def hide_message(*, user: User, room: Room, message_id: int) -> Message:
+    """The coach hides a message from the room (moderation); it stays in the sequence, without its text."""
+    if not is_room_coach(user=user, room=room):
+        raise ChatError("forbidden", _("Only the coach can hide messages."))
+    with transaction.atomic():
+        message = _message_in(room, message_id)
+        if message.hidden_at is None:
+            message.hidden_at = timezone.now()
+            message.save(update_fields=["hidden_at"])
+            events.broadcast_frame_on_commit(
+                room.pk, {"type": "message.updated", "message": message_payload(message)}
+            )
+    return message
+
+
+def mute_member(*, user: User, room: Room, member: User, minutes: int) -> Mute:
+    """The coach pauses a member's posting in the room for a set time."""
+    if not is_room_coach(user=user, room=room):
+        raise ChatError("forbidden", _("Only the coach can mute someone."))
+    if member.pk == user.pk or member not in room_people(room):
+        raise ChatError("not_found", _("That person is not a member of this room."))
+    if not 1 <= minutes <= 60 * 24 * 7:
+        raise ChatError("invalid_frame", _("A mute lasts from 1 minute to 7 days."))
+    return Mute.objects.create(
+        room=room, user=member, muted_by=user, until=timezone.now() + dt.timedelta(minutes=minutes)
+    )
+
+
+def report_message(*, user: User, room: Room, message_id: int, reason: str = "") -> Report:
+    """A member reports a message to the programme admins; only that message's text goes with it."""
+    message = _message_in(room, message_id)
+    if message.deleted_at:
+        raise ChatError("not_found", _("This message was deleted."))
+    defaults = {"reason": reason.strip()[:500], "text": message.body}
+    try:
+        with transaction.atomic():
+            return Report.objects.get_or_create(message=message, reporter=user, defaults=defaults)[0]
+    except IntegrityError:  # the same person reported twice at the same moment
+        return Report.objects.get(message=message, reporter=user)
