@@ -16,6 +16,8 @@ async def test_it_serves_http_through_django():
     assert response["status"] == 200
 
 
+# Consumers, even the one that refuses, tidy database connections on every event.
+@pytest.mark.django_db(transaction=True)
 async def test_it_refuses_a_websocket_from_a_foreign_origin():
     communicator = WebsocketCommunicator(
         application, "/ws/anything/", headers=[(b"origin", b"https://evil.example")]
@@ -25,6 +27,7 @@ async def test_it_refuses_a_websocket_from_a_foreign_origin():
     await communicator.disconnect()
 
 
+@pytest.mark.django_db(transaction=True)
 async def test_it_refuses_a_websocket_without_an_origin():
     communicator = WebsocketCommunicator(application, "/ws/anything/")
     connected, _ = await communicator.connect()
