@@ -24,6 +24,9 @@ run: install
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_demo --if-empty
 	@echo "Serving the demo at http://127.0.0.1:8000 (demo password: circles-demo)"
+	@# The worker runs beside daphne (imports, invitations, reminders) and stops with it.
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py run_huey --quiet & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=$${DEBUG:-true} $(BIN)/daphne -b 127.0.0.1 -p 8000 coaching.asgi:application
 
 worker: install

@@ -36,6 +36,18 @@ def thread_room(*, user: User, thread_id: int) -> Room:
     return thread.room
 
 
+def session_room(*, user: User, session_id: int) -> Room:
+    """A live session's room is its circle's room (messages are tagged with the session); same people."""
+    from coaching.live.models import LiveSession
+
+    if not user.is_authenticated or not user.is_active:
+        raise NoAccess(4401)
+    circle_id = LiveSession.objects.filter(pk=session_id).values_list("circle_id", flat=True).first()
+    if circle_id is None:
+        raise NoAccess(4404)
+    return circle_room(user=user, circle_id=circle_id)
+
+
 def room_people(room: Room) -> list[User]:
     """Everyone who may currently read the room."""
     if room.circle_id is not None:

@@ -22,10 +22,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
     """A socket in one room: access checked at connect and again whenever the person's access changes."""
 
     kind = "circle"
+    # Frame types a subclass adds (type -> parser returning a protocol.Command), e.g. the session frames.
+    extra_parsers: dict[str, Any] = {}
 
     async def connect(self) -> None:
         user = self.scope["user"]
         self.room_id = 0
+        self.session_id: int | None = None  # set by the live-session room: its messages are tagged
         self.revoked = False
         self.last_typing = 0.0
         object_id = int(self.scope["url_route"]["kwargs"]["object_id"])
@@ -73,7 +76,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         with translation.override(self.language):
             try:
-                command = protocol.parse(text_data, bytes_data)
+                command = protocol.parse(text_data, bytes_data, extra=self.extra_parsers)
                 await self.dispatch_command(command)
             except ChatError as error:
                 await self.send_frame(handlers.error_frame(error))
@@ -101,7 +104,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 await self.send_frame(frame)
         else:
             reply = await database_sync_to_async(handlers.handle)(
-                user=self.user, room_id=self.room_id, command=command
+                user=self.user, room_id=self.room_id, command=command, session_id=self.session_id
             )
             if reply is not None:
                 await self.send_frame(reply)

@@ -23,6 +23,8 @@ def open_room(*, user: User, kind: str, object_id: int) -> Room:
         return access.circle_room(user=user, circle_id=object_id)
     if kind == "thread":
         return access.thread_room(user=user, thread_id=object_id)
+    if kind == "session":
+        return access.session_room(user=user, session_id=object_id)
     raise NoAccess(4404)
 
 
@@ -52,7 +54,9 @@ def _room(room_id: int) -> Room:
     return Room.objects.select_related("thread").get(pk=room_id)
 
 
-def handle(*, user: User, room_id: int, command: Command) -> dict[str, Any] | None:
+def handle(
+    *, user: User, room_id: int, command: Command, session_id: int | None = None
+) -> dict[str, Any] | None:
     """Carry out a command; returns a frame for the sender only, or None (the room hears the rest)."""
     room = _room(room_id)
     if command.type == "message.send":
@@ -71,6 +75,7 @@ def handle(*, user: User, room_id: int, command: Command) -> dict[str, Any] | No
                 client_id=command.client_id,
                 body=command.body,
                 reply_to=command.reply_to,
+                session_id=session_id,
             )
         except ChatError as error:
             error.client_id = str(command.client_id)  # the error answers this send

@@ -70,6 +70,10 @@ class Message(models.Model):
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     hidden_at = models.DateTimeField(null=True, blank=True)
+    # Messages written during a live session belong to the circle's history, tagged with the session.
+    session = models.ForeignKey(
+        "live.LiveSession", on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
 
     class Meta:
         verbose_name = _("message")

@@ -101,6 +101,7 @@ def post_message(
     client_id: uuid.UUID,
     body: str,
     reply_to: int | None = None,
+    session_id: int | None = None,
 ) -> Posted:
     """Store a message (idempotent per author + client_id); the room hears `message.new` after commit."""
     body = _clean_body(body)
@@ -122,6 +123,7 @@ def post_message(
                 body=body,
                 html=rendered.html,
                 reply_to_id=reply_to,
+                session_id=session_id,
                 created_at=timezone.now(),
             )
             Mention.objects.bulk_create(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -104,3 +105,21 @@ def load_settings_or_exit() -> None:
         importlib.import_module(os.environ.get("DJANGO_SETTINGS_MODULE", "coaching.settings"))
     except ImproperlyConfigured as exc:
         sys.exit(f"Configuration error: {exc}")
+
+
+def env_ice_servers(
+    name: str, default: list[dict[str, Any]], *, environ: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Read RTCPeerConnection iceServers as JSON: a list of objects, each with "urls"."""
+    raw = _raw(name, environ)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f'{name} is not valid JSON (expected a list of {{"urls": …}} objects).'
+        ) from None
+    if not isinstance(value, list) or not all(isinstance(s, dict) and s.get("urls") for s in value):
+        raise ImproperlyConfigured(f'{name} must be a JSON list of objects that each have "urls".')
+    return value

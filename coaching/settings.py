@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from coaching.env import env_bool, env_database, env_int, env_list, env_redis, env_str
+from coaching.env import env_bool, env_database, env_ice_servers, env_int, env_list, env_redis, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "huey.contrib.djhuey",
     "coaching.accounts",
+    "coaching.live",
     "coaching",
     "circles",
     "chat",
@@ -206,3 +207,7 @@ CHAT_RATE_LIMIT_MESSAGES = env_int("CHAT_RATE_LIMIT_MESSAGES", 20, minimum=1)
 CHAT_RATE_LIMIT_SECONDS = env_int("CHAT_RATE_LIMIT_SECONDS", 10, minimum=1)
 CHAT_TYPING_INTERVAL_SECONDS = 3
 CHAT_PRESENCE_TIMEOUT_SECONDS = 60
+
+# Live sessions: ICE servers for RTCPeerConnection (add TURN such as coturn for strict NATs), stage size.
+LIVE_ICE_SERVERS = env_ice_servers("ICE_SERVERS", [{"urls": ["stun:stun.l.google.com:19302"]}])
+LIVE_STAGE_LIMIT = env_int("LIVE_STAGE_LIMIT", 6, minimum=2)

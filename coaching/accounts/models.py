@@ -37,6 +37,8 @@ class User(AbstractUser):
         default="en",
     )
     focus_areas = models.JSONField(_("focus areas"), default=list, blank=True)
+    # The secret in the person's private calendar feed URL; a new one revokes the old link.
+    calendar_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     is_programme_admin = models.BooleanField(
         _("programme admin"),
         default=False,
@@ -92,3 +94,21 @@ class AvailabilityWindow(models.Model):
     def clean(self) -> None:
         if self.ends_at <= self.starts_at:
             raise ValidationError(_("A window must end after it starts."))
+
+
+class Notice(models.Model):
+    """An in-app notice for one person (a reminder, an invitation to act); `read_at` once seen."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notices", verbose_name=_("person"))
+    text = models.CharField(_("text"), max_length=300)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.text

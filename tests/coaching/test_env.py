@@ -75,3 +75,15 @@ def test_it_reads_and_checks_redis_urls():
     for raw in ["http://x", "redis://", "redis://h:port/0"]:
         with pytest.raises(ImproperlyConfigured, match="REDIS_URL"):
             env_redis("REDIS_URL", environ={"REDIS_URL": raw})
+
+
+def test_it_reads_ice_servers_as_json_and_names_the_variable_when_wrong():
+    from coaching.env import env_ice_servers
+
+    servers = env_ice_servers(
+        "ICE_SERVERS", [], environ={"ICE_SERVERS": '[{"urls": ["turn:t.example:3478"]}]'}
+    )
+    assert servers == [{"urls": ["turn:t.example:3478"]}]
+    for raw in ["not json", '{"urls": "x"}', '[{"username": "u"}]']:
+        with pytest.raises(ImproperlyConfigured, match="ICE_SERVERS"):
+            env_ice_servers("ICE_SERVERS", [], environ={"ICE_SERVERS": raw})

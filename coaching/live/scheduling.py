@@ -1,0 +1,91 @@
+"""Scheduling live sessions: the coach picks a local time; weekly sessions keep it across DST."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from circles.models import Circle, Membership
+from coaching.accounts.models import User
+from coaching.live.errors import SessionRuleError
+from coaching.live.models import LiveSession
+
+MAX_WEEKS = 26
+
+
+def _is_coach(user: User, circle: Circle) -> bool:
+    return Membership.objects.filter(
+        circle=circle, user=user, role=Membership.Role.COACH, left_at__isnull=True
+    ).exists()
+
+
+def local_to_utc(local: dt.datetime, zone: str) -> dt.datetime:
+    """A wall-clock time in a zone as a UTC instant; refuses a time the clocks skip (DST gap)."""
+    tz = ZoneInfo(zone)
+    aware = local.replace(tzinfo=tz, fold=0)
+    roundtrip = aware.astimezone(dt.UTC).astimezone(tz)
+    if roundtrip.replace(tzinfo=None) != local:
+        raise SessionRuleError(
+            _("%(time)s does not exist in %(zone)s that day (the clocks skip it); pick another time.")
+            % {"time": local.strftime("%Y-%m-%d %H:%M"), "zone": zone},
+            code="nonexistent_time",
+        )
+    return aware.astimezone(dt.UTC)
+
+
+@transaction.atomic
+def schedule_session(
+    *,
+    coach: User,
+    circle: Circle,
+    title: str,
+    agenda: str = "",
+    local_start: dt.datetime,
+    duration_minutes: int = 90,
+    weeks: int = 1,
+) -> list[LiveSession]:
+    """Schedule one session, or `weeks` weekly ones, at `local_start` in the coach's zone."""
+    if not _is_coach(coach, circle):
+        raise SessionRuleError(_("Only the circle's coach can schedule its sessions."), code="forbidden")
+    title = title.strip()
+    if not title or len(title) > 200:
+        raise SessionRuleError(_("A session needs a title of 1 to 200 characters."), code="bad_title")
+    if not 15 <= duration_minutes <= 480:
+        raise SessionRuleError(_("A session lasts from 15 minutes to 8 hours."), code="bad_duration")
+    if not 1 <= weeks <= MAX_WEEKS:
+        raise SessionRuleError(
+            _("A weekly series has from 1 to %(max)d sessions.") % {"max": MAX_WEEKS}, code="bad_weeks"
+        )
+    starts = [local_to_utc(local_start + dt.timedelta(weeks=week), coach.timezone) for week in range(weeks)]
+    if starts[0] <= timezone.now():
+        raise SessionRuleError(_("A session must start in the future."), code="in_the_past")
+    series = uuid.uuid4() if weeks > 1 else None
+    return LiveSession.objects.bulk_create(
+        LiveSession(
+            circle=circle,
+            title=title,
+            agenda=agenda.strip(),
+            starts_at=start,
+            duration_minutes=duration_minutes,
+            timezone=coach.timezone,
+            series=series,
+            created_by=coach,
+        )
+        for start in starts
+    )
+
+
+def sessions_for(*, user: User, since: dt.datetime | None = None) -> list[LiveSession]:
+    """Sessions of the circles this person sits in now, from `since` on (default: the last 30 days)."""
+    since = since or timezone.now() - dt.timedelta(days=30)
+    circles = Membership.objects.filter(user=user, left_at__isnull=True).values("circle_id")
+    return list(
+        LiveSession.objects.filter(circle_id__in=circles, starts_at__gte=since)
+        .select_related("circle")
+        .order_by("starts_at")
+    )
