@@ -50,8 +50,18 @@ def sync_frames(*, room_id: int, after_seq: int) -> list[dict[str, Any]]:
     return frames
 
 
+_rooms: dict[int, Room] = {}
+
+
 def _room(room_id: int) -> Room:
-    return Room.objects.select_related("thread").get(pk=room_id)
+    # A room's identity (kind, circle, thread) never changes: read it once per process.
+    room = _rooms.get(room_id)
+    if room is None:
+        room = Room.objects.select_related("thread").get(pk=room_id)
+        if len(_rooms) > 10_000:
+            _rooms.clear()
+        _rooms[room_id] = room
+    return room
 
 
 def handle(

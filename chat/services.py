@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -57,13 +59,45 @@ def _clean_body(body: str) -> str:
     return body
 
 
-def _next_seq(room_id: int) -> int:
-    # One statement takes the room's row lock until commit, so concurrent senders get 1, 2, 3… with no gap.
+_INSERT_WITH_NEXT_SEQ = """
+    WITH next AS (UPDATE chat_room SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq)
+    INSERT INTO chat_message
+        (room_id, seq, author_id, client_id, body, html, reply_to_id, created_at, session_id)
+    SELECT %s, next.last_seq, %s, %s, %s, %s, %s, %s, %s FROM next
+    RETURNING id, seq
+"""
+
+
+def _insert(message: Message) -> None:
+    """Give the message the room's next seq and store it (inside a transaction, except on PostgreSQL).
+
+    The UPDATE takes the room's row lock until commit, so concurrent senders get 1, 2, 3… with no gap;
+    a failed insert rolls the increment back with it. On PostgreSQL both happen in one statement.
+    """
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                _INSERT_WITH_NEXT_SEQ,
+                [
+                    message.room_id,
+                    message.room_id,
+                    message.author_id,
+                    message.client_id,
+                    message.body,
+                    message.html,
+                    message.reply_to_id,
+                    message.created_at,
+                    message.session_id,
+                ],
+            )
+            message.pk, message.seq = cursor.fetchone()
+            message._state.adding = False
+            return
         cursor.execute(
-            "UPDATE chat_room SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq", [room_id]
+            "UPDATE chat_room SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq", [message.room_id]
         )
-        return int(cursor.fetchone()[0])
+        message.seq = int(cursor.fetchone()[0])
+    message.save(force_insert=True)
 
 
 @dataclass(frozen=True)
@@ -83,10 +117,28 @@ def _repeat(author: User, room: Room, client_id: uuid.UUID, body: str) -> Posted
     return Posted(existing, created=False)
 
 
+def _mutes_key(room_id: int) -> str:
+    return f"chat:mutes:{room_id}"
+
+
+def _muted_until(*, user: User, room: Room) -> dt.datetime | None:
+    # Mutes are rare and read on every send: keep each room's active mutes in the shared cache.
+    mutes: dict[int, dt.datetime] | None = cache.get(_mutes_key(room.pk))
+    if mutes is None:
+        mutes = {}
+        for user_id, until in Mute.objects.filter(room=room, until__gt=timezone.now()).values_list(
+            "user_id", "until"
+        ):
+            mutes[user_id] = max(until, mutes.get(user_id, until))
+        cache.set(_mutes_key(room.pk), mutes, timeout=60)
+    muted_until = mutes.get(user.pk)
+    return muted_until if muted_until is not None and muted_until > timezone.now() else None
+
+
 def _check_not_muted(*, user: User, room: Room) -> None:
-    mute = Mute.objects.filter(room=room, user=user, until__gt=timezone.now()).order_by("-until").first()
-    if mute is not None:
-        until = timezone.localtime(mute.until, user.zone)
+    muted_until = _muted_until(user=user, room=room)
+    if muted_until is not None:
+        until = timezone.localtime(muted_until, user.zone)
         raise ChatError(
             "forbidden",
             _("The coach has paused your messages here until %(time)s.")
@@ -105,27 +157,30 @@ def post_message(
 ) -> Posted:
     """Store a message (idempotent per author + client_id); the room hears `message.new` after commit."""
     body = _clean_body(body)
-    repeat = _repeat(author, room, client_id, body)
-    if repeat is not None:
-        return repeat
     _check_not_muted(user=author, room=room)
     if reply_to is not None and not Message.objects.filter(pk=reply_to, room=room).exists():
         raise ChatError("not_found", _("The message you reply to is not in this room."))
-    people = {person.username: person for person in room_people(room)}
+    # The people of the room are only needed to resolve @mentions.
+    people = {person.username: person for person in room_people(room)} if "@" in body else {}
     rendered = render(body, people=people)
+    message = Message(
+        room=room,
+        author=author,
+        client_id=client_id,
+        body=body,
+        html=rendered.html,
+        reply_to_id=reply_to,
+        session_id=session_id,
+        created_at=timezone.now(),
+    )
+    # The common case on PostgreSQL is one autocommitted statement; mentions (and SQLite, and callers already
+    # inside a transaction, who need a savepoint) take a transaction.
+    single_statement = (
+        connection.vendor == "postgresql" and not rendered.mentions and not connection.in_atomic_block
+    )
     try:
-        with transaction.atomic():
-            message = Message.objects.create(
-                room=room,
-                seq=_next_seq(room.pk),
-                author=author,
-                client_id=client_id,
-                body=body,
-                html=rendered.html,
-                reply_to_id=reply_to,
-                session_id=session_id,
-                created_at=timezone.now(),
-            )
+        with contextlib.nullcontext() if single_statement else transaction.atomic():
+            _insert(message)
             Mention.objects.bulk_create(
                 [Mention(message=message, user=people[name]) for name in rendered.mentions]
             )
@@ -133,7 +188,7 @@ def post_message(
                 room.pk, {"type": "message.new", "message": message_payload(message)}
             )
     except IntegrityError:
-        # Two sends with the same client_id raced; the other one won. Answer with what it stored.
+        # (author, client_id) is taken: a resend, or two identical sends racing. Answer with the original.
         repeat = _repeat(author, room, client_id, body)
         if repeat is None:
             raise
@@ -304,9 +359,11 @@ def mute_member(*, user: User, room: Room, member: User, minutes: int) -> Mute:
         raise ChatError("not_found", _("That person is not a member of this room."))
     if not 1 <= minutes <= 60 * 24 * 7:
         raise ChatError("invalid_frame", _("A mute lasts from 1 minute to 7 days."))
-    return Mute.objects.create(
+    mute = Mute.objects.create(
         room=room, user=member, muted_by=user, until=timezone.now() + dt.timedelta(minutes=minutes)
     )
+    transaction.on_commit(lambda: cache.delete(_mutes_key(room.pk)))
+    return mute
 
 
 def report_message(*, user: User, room: Room, message_id: int, reason: str = "") -> Report:

@@ -65,12 +65,23 @@ def close_sync_thread_connections(django_db_setup: None, django_db_blocker: obje
 
 
 @pytest.fixture(autouse=True)
-def fresh_channel_layer() -> Iterator[None]:
-    """A new channel layer per test: each async test runs in its own event loop, and channels-redis
-    binds its locks and connections to the loop that first used them."""
+def fresh_shared_state() -> Iterator[None]:
+    """Each test starts with an empty cache and Redis keyspace (this run's prefix only) and a new channel
+    layer: each async test runs in its own event loop, and channels-redis binds its locks to the first."""
     from channels.layers import channel_layers
+    from django.core.cache import cache
 
     channel_layers.backends.clear()
+    if settings.REDIS_URL:
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        keys = list(client.scan_iter(match=f"{settings.CHANNEL_LAYER_PREFIX}*", count=1000))
+        if keys:
+            client.delete(*keys)
+        client.close()
+    else:
+        cache.clear()
     yield
     channel_layers.backends.clear()
 

@@ -348,6 +348,7 @@
       if (stale) stale.remove();
       pendingNodes.delete(message.client_id);
       savePending();
+      settled(message.client_id);
     }
     if (message.seq < floorSeq && !history) {
       // Older than what is loaded (say, a resend acknowledged long after a reload): it shows up with its page.
@@ -447,42 +448,58 @@
     }
   }
 
+  // One send in flight at a time, oldest first: a refusal (rate limit) can then never let a later message
+  // overtake an earlier one, so a person's messages keep the order they were written in.
+  let inFlight = null; // client_id awaiting its message.new or error
+  let inFlightTimer = null;
+  const ACK_WITHIN = 15000;
+
   function transmit(item) {
     const frame = { type: "message.send", client_id: item.client_id, body: item.body };
     if (item.reply_to) frame.reply_to = item.reply_to;
-    return send(frame);
+    if (!send(frame)) return;
+    inFlight = item.client_id;
+    clearTimeout(inFlightTimer);
+    // An answer that never comes on a socket that looks open: ask again (the same client_id stores nothing twice).
+    inFlightTimer = setTimeout(() => {
+      if (inFlight === item.client_id && pending.has(item.client_id)) transmit(item);
+    }, ACK_WITHIN);
   }
 
-  function flushPending() {
+  function settled(clientId) {
+    if (inFlight !== clientId) return;
+    inFlight = null;
+    clearTimeout(inFlightTimer);
+    pump();
+  }
+
+  function pump() {
+    if (!ready || inFlight) return;
     for (const item of pending.values()) {
-      if (item.error && !item.waiting) continue; // refused for a reason a resend will not fix; the person decides
+      if (item.waiting) return; // rate limited: its timer pumps again, and nothing may overtake it
+      if (item.error) continue; // refused for a reason a resend will not fix; the person decides
       transmit(item);
+      return;
     }
   }
 
   let retryTimer = null;
-  function retryLater(seconds) {
-    if (retryTimer) return;
+  function retryLater(item, seconds) {
+    clearTimeout(retryTimer);
     const until = Date.now() + seconds * 1000;
     const tick = () => {
       const left = Math.ceil((until - Date.now()) / 1000);
-      for (const item of pending.values()) {
-        if (!item.waiting) continue;
-        item.error = t("retrying_in", { seconds: Math.max(left, 0) });
-        showPending(item);
-      }
+      if (!pending.has(item.client_id)) return;
       if (left > 0) {
+        item.error = t("retrying_in", { seconds: left });
+        showPending(item);
         retryTimer = setTimeout(tick, 1000);
         return;
       }
-      retryTimer = null;
-      for (const item of pending.values()) {
-        if (!item.waiting) continue;
-        item.waiting = false;
-        item.error = null;
-        showPending(item);
-        if (ready) transmit(item); // otherwise the next sync.done sends it
-      }
+      item.waiting = false;
+      item.error = null;
+      showPending(item);
+      pump(); // not connected: the next sync.done pumps
     };
     tick();
   }
@@ -493,7 +510,7 @@
     savePending();
     showPending(item);
     toBottom();
-    if (ready) transmit(item);
+    pump();
   }
 
   // ---------------------------------------------------------------- socket
@@ -574,6 +591,8 @@
   function onClosed(code) {
     ready = false;
     syncing = false;
+    inFlight = null; // its answer died with the socket; the next sync.done sends it again
+    clearTimeout(inFlightTimer);
     if (olderViaSync) {
       olderViaSync = 0; // the replay died with the socket; scrolling up asks again
       loadingOlder = false;
@@ -630,7 +649,7 @@
         syncing = false;
         if (!ready) {
           ready = true;
-          flushPending();
+          pump();
           sendRead();
           setTimeout(maybeLoadOlder, 0); // the history fallback may have waited for the socket
         }
@@ -673,20 +692,25 @@
   function onError(frame) {
     const item = frame.client_id ? pending.get(frame.client_id) : null;
     if (frame.code === "rate_limited") {
-      // Without a client_id we cannot tell which send was refused: resend every unacknowledged one (idempotent).
-      const waiting = item ? [item] : Array.from(pending.values()).filter((p) => !p.error || p.waiting);
-      for (const p of waiting) {
-        p.waiting = true;
-        showPending(p);
+      // The server may leave out the client_id here; with one send in flight it can only be that one.
+      const refused = item || (inFlight && pending.get(inFlight));
+      if (!refused) {
+        showError(frame.detail);
+        return;
       }
-      retryLater(Math.max(1, Number(frame.retry_after) || 1));
-      if (!waiting.length) showError(frame.detail);
+      refused.waiting = true;
+      if (inFlight === refused.client_id) {
+        inFlight = null;
+        clearTimeout(inFlightTimer);
+      }
+      retryLater(refused, Math.max(1, Number(frame.retry_after) || 1));
       return;
     }
     if (item) {
       item.error = frame.detail || t("not_sent");
       item.waiting = false;
       showPending(item);
+      settled(item.client_id);
       return;
     }
     showError(frame.detail);
@@ -1093,7 +1117,7 @@
       if (action === "retry") {
         item.error = null;
         showPending(item);
-        if (ready) transmit(item);
+        pump();
       } else if (action === "discard") {
         pending.delete(item.client_id);
         pendingNodes.get(item.client_id).remove();
@@ -1101,6 +1125,7 @@
         savePending();
         ui.input.focus();
         followLatest();
+        settled(item.client_id);
       }
       return;
     }

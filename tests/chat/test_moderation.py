@@ -6,6 +6,7 @@ import asyncio
 import json
 
 import pytest
+from django.core.cache import cache
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.test import Client
@@ -391,6 +392,7 @@ def test_the_coach_mutes_a_member_who_then_cannot_post_until_the_time(client, ch
     assert refused.value.detail == f"The coach has paused your messages here until {until}."
     say(chat.members[0], chat.room, "others still can")  # only that member is paused
     Mute.objects.update(until=timezone.now() - timezone.timedelta(seconds=1))  # the half hour has passed
+    cache.clear()  # the shared cache holds active mutes; rewriting the row by hand stands in for time passing
     assert say(member, chat.room, "back again").seq == 2
 
 

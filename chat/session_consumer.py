@@ -1,0 +1,128 @@
+"""`/ws/sessions/<id>/`: a live session's room: the circle's chat, the stage, hands and WebRTC signalling."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.utils.translation import gettext as _
+
+from chat import events
+from chat.consumers import RoomConsumer
+from chat.protocol import Command, ProtocolError
+from coaching.live import room
+
+MAX_SIGNAL_BYTES = 64 * 1024
+
+
+def _person(frame: dict[str, Any], name: str) -> int:
+    value = frame.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ProtocolError(
+            "invalid_frame",
+            _("“%(field)s” must be a whole number of at least %(min)d.") % {"field": name, "min": 1},
+        )
+    return value
+
+
+def _signal(frame: dict[str, Any]) -> Command:
+    to = _person(frame, "to")
+    data = frame.get("data")
+    if not isinstance(data, dict):
+        raise ProtocolError(
+            "invalid_frame", _("“data” must be an object (an SDP description or an ICE candidate).")
+        )
+    # Frames are capped at 16 KiB already; this is the contract's own limit on the relayed object.
+    if len(json.dumps(data, ensure_ascii=False).encode()) > MAX_SIGNAL_BYTES:
+        raise ProtocolError("too_long", _("A signal can be at most 64 KiB."))
+    return Command("rtc.signal", to=to, data=data)
+
+
+def _bare(kind: str) -> Callable[[dict[str, Any]], Command]:
+    return lambda frame: Command(kind)
+
+
+def _with_person(kind: str) -> Callable[[dict[str, Any]], Command]:
+    return lambda frame: Command(kind, user=_person(frame, "user"))
+
+
+SESSION_PARSERS: dict[str, Callable[[dict[str, Any]], Command]] = {
+    "session.start": _bare("session.start"),
+    "session.end": _bare("session.end"),
+    "session.mute_all": _bare("session.mute_all"),
+    "hand.raise": _bare("hand.raise"),
+    "hand.lower": _bare("hand.lower"),
+    "stage.leave": _bare("stage.leave"),
+    "stage.invite": _with_person("stage.invite"),
+    "stage.remove": _with_person("stage.remove"),
+    "rtc.signal": _signal,
+}
+
+# Frames that are one service call about the sender alone.
+OWN_ACTIONS: dict[str, Callable[..., None]] = {
+    "session.start": room.start,
+    "session.end": room.end,
+    "session.mute_all": room.mute_all,
+    "hand.raise": room.raise_hand,
+    "hand.lower": room.lower_hand,
+    "stage.leave": room.leave_stage,
+}
+# Frames about someone else, named in the frame's `user`.
+TARGET_ACTIONS: dict[str, Callable[..., None]] = {
+    "stage.invite": room.invite,
+    "stage.remove": room.remove,
+}
+
+
+class SessionConsumer(RoomConsumer):
+    """A socket in a live session: chat frames as in the circle, plus the session frames."""
+
+    kind = "session"
+    extra_parsers = SESSION_PARSERS
+
+    async def connect(self) -> None:
+        self.live_id = 0
+        self.span_id: int | None = None
+        self.live_groups: list[str] = []
+        await super().connect()
+        if not self.room_id:
+            return  # refused and closed already
+        self.live_id = int(self.scope["url_route"]["kwargs"]["object_id"])
+        self.session_id = self.live_id  # chat messages sent here are tagged with the session
+        self.live_groups = [room.session_group(self.live_id), room.signal_group(self.live_id, self.user.pk)]
+        # In the groups before reading the state: whatever commits after the read reaches this socket.
+        for group in self.live_groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.span_id, state = await database_sync_to_async(room.join)(
+            user=self.user, session_id=self.live_id, channel=self.channel_name
+        )
+        await self.send_frame(state)
+        await self.send_frame({"type": "rtc.config", "ice_servers": room.ice_servers()})
+
+    async def disconnect(self, code: int) -> None:
+        for group in self.live_groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.span_id is not None:
+            await database_sync_to_async(room.leave)(session_id=self.live_id, span_id=self.span_id)
+            self.span_id = None
+        await super().disconnect(code)
+
+    async def dispatch_command(self, command: Command) -> None:
+        if command.type == "rtc.signal":
+            await database_sync_to_async(room.check_signal)(
+                user=self.user, session_id=self.live_id, to=command.to
+            )
+            await self.channel_layer.group_send(
+                room.signal_group(self.live_id, command.to),
+                events.frame_event({"type": "rtc.signal", "from": self.user.pk, "data": command.data}),
+            )
+        elif command.type in OWN_ACTIONS:
+            await database_sync_to_async(OWN_ACTIONS[command.type])(user=self.user, session_id=self.live_id)
+        elif command.type in TARGET_ACTIONS:
+            await database_sync_to_async(TARGET_ACTIONS[command.type])(
+                user=self.user, session_id=self.live_id, target_id=command.user
+            )
+        else:
+            await super().dispatch_command(command)
