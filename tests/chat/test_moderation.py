@@ -6,9 +6,9 @@ import asyncio
 import json
 
 import pytest
-from django.core.cache import cache
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
