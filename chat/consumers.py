@@ -26,6 +26,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     extra_parsers: dict[str, Any] = {}
 
     async def connect(self) -> None:
+        events.attach_loop()
         user = self.scope["user"]
         self.room_id = 0
         self.session_id: int | None = None  # set by the live-session room: its messages are tagged
