@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "coaching.accounts",
     "coaching.live",
+    "coaching.progress",
     "coaching",
     "circles",
     "chat",

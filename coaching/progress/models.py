@@ -1,0 +1,1 @@
+"""Progress records (goals, check-ins, concerns, kudos) arrive with the progress issue."""
