@@ -78,6 +78,47 @@ def _strings(*, kind: str) -> dict[str, str]:
         "message_person_privately": _("Write to %(name)s privately"),
         "save": _("Save"),
         "send": _("Send"),
+        "report": _("Report"),
+        "report_title": _("Report this message"),
+        "report_explain": _(
+            "The programme's admins will see this message's text only, never the rest of the conversation."
+        ),
+        "report_reason": _("Why are you reporting it? (optional)"),
+        "report_send": _("Send the report"),
+        "reported": _("Thank you, the programme's admins will look at it."),
+        "hide": _("Hide"),
+        "hide_title": _("Hide this message?"),
+        "hide_explain": _("Everyone in the circle will see “hidden by the coach” instead of its text."),
+        "hide_confirm": _("Hide it"),
+        "hidden_done": _("The message is hidden."),
+        "mute": _("Mute…"),
+        "mute_person": _("Mute %(name)s…"),
+        "mute_title": _("Mute %(name)s"),
+        "mute_explain": _("They can still read the conversation, but their messages are refused until then."),
+        "mute_for": _("For how long?"),
+        "mute_15": _("15 minutes"),
+        "mute_60": _("1 hour"),
+        "mute_1440": _("1 day"),
+        "mute_confirm": _("Mute"),
+        "muted_until": _("muted until %(time)s"),
+        "muted_notice": _("%(name)s is muted until %(time)s."),
+        "action_failed": _("That did not work. Check your connection and try again."),
+    }
+
+
+def _message_url(name: str, circle_id: int) -> str:
+    """A per-message URL with `{id}` where the client puts the message's id."""
+    head, _sep, tail = reverse(name, args=[circle_id, 0]).rpartition("/0/")
+    return f"{head}/{{id}}/{tail}"
+
+
+def _moderation_urls(*, circle_id: int, is_coach: bool) -> dict[str, str | None]:
+    """Search and report for everyone in the circle; hide and mute for its coach only."""
+    return {
+        "searchUrl": reverse("circle_search", args=[circle_id]),
+        "reportUrl": _message_url("circle_report_message", circle_id),
+        "hideUrl": _message_url("circle_hide_message", circle_id) if is_coach else None,
+        "muteUrl": reverse("circle_mute_member", args=[circle_id]) if is_coach else None,
     }
 
 
@@ -130,6 +171,12 @@ def room_ui(
         "hasMore": bool(messages) and messages[0]["seq"] > 1,
         "threadStartUrl": thread_start_url,
         "threadTargets": targets,
+        # Moderation and search exist for circles only; a thread's two people have neither.
+        **(
+            _moderation_urls(circle_id=room.circle_id, is_coach=is_coach)
+            if room.kind == Room.Kind.CIRCLE and room.circle_id is not None
+            else {"searchUrl": None, "reportUrl": None, "hideUrl": None, "muteUrl": None}
+        ),
     }
     return {"config": config, "strings": _strings(kind=room.kind)}
 

@@ -139,10 +139,10 @@ def _check_not_muted(*, user: User, room: Room) -> None:
     muted_until = _muted_until(user=user, room=room)
     if muted_until is not None:
         until = timezone.localtime(muted_until, user.zone)
+        today = timezone.localtime(timezone.now(), user.zone).date()
+        shown = until.strftime("%H:%M") if until.date() == today else until.strftime("%Y-%m-%d %H:%M")
         raise ChatError(
-            "forbidden",
-            _("The coach has paused your messages here until %(time)s.")
-            % {"time": until.strftime("%Y-%m-%d %H:%M")},
+            "forbidden", _("The coach has paused your messages here until %(time)s.") % {"time": shown}
         )
 
 
@@ -369,8 +369,9 @@ def mute_member(*, user: User, room: Room, member: User, minutes: int) -> Mute:
 def report_message(*, user: User, room: Room, message_id: int, reason: str = "") -> Report:
     """A member reports a message to the programme admins; only that message's text goes with it."""
     message = _message_in(room, message_id)
-    if message.deleted_at:
-        raise ChatError("not_found", _("This message was deleted."))
+    if message.deleted_at or message.hidden_at:
+        # A hidden message's text must not travel on, not even to the admins.
+        raise ChatError("not_found", _("This message is no longer shown."))
     defaults = {"reason": reason.strip()[:500], "text": message.body}
     try:
         with transaction.atomic():

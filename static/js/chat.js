@@ -62,6 +62,7 @@
     contextText: $("chat-context-text"),
     contextCancel: $("chat-context-cancel"),
     error: $("chat-error"),
+    notice: $("chat-notice"),
     input: $("chat-input"),
     send: $("chat-send"),
     mentions: $("chat-mentions"),
@@ -275,7 +276,11 @@
       }
       if (canEdit(message)) tools.append(toolButton(t("edit"), "edit"));
       if (message.author.id === me.id || config.isCoach) tools.append(toolButton(t("delete"), "delete"));
-      li.append(tools);
+      if (config.reportUrl && message.author.id !== me.id && !message.hidden) {
+        tools.append(dialogButton(toolButton(t("report"), "report")));
+      }
+      if (config.hideUrl && !message.hidden) tools.append(dialogButton(toolButton(t("hide"), "hide")));
+      if (tools.childElementCount) li.append(tools); // a hidden message may leave nothing to do
     }
     markTabbable(li, li === activeItem);
     if (focusKey) {
@@ -1136,6 +1141,8 @@
       if (picker && picker.opener === button) closePicker(true);
       else openPicker(li, button);
     } else if (action === "toggle-reaction") toggleReaction(id, button.dataset.emoji);
+    else if (action === "report") openReport(id, button);
+    else if (action === "hide") openHide(id, button);
     else if (action === "delete") {
       if (window.confirm(t("confirm_delete")) && !send({ type: "message.delete", message_id: id })) {
         showError(t("offline"));
@@ -1182,6 +1189,213 @@
   document.addEventListener("click", (event) => {
     if (picker && !picker.node.contains(event.target) && event.target !== picker.opener) closePicker(false);
   });
+
+  // ---------------------------------------------------------------- moderation
+  // Report (anyone but the author), hide and mute (the coach) go over HTTP: the server answers each one,
+  // and a hide reaches every screen as message.updated.
+  let noticeTimer = null;
+  function showNotice(text) {
+    ui.notice.textContent = text || "";
+    clearTimeout(noticeTimer);
+    if (text) noticeTimer = setTimeout(() => showNotice(""), 8000);
+  }
+
+  function csrfToken() {
+    const rendered = $("chat").dataset.csrf;
+    if (rendered) return rendered;
+    const cookie = document.cookie.split(/;\s*/).find((part) => part.startsWith("csrftoken="));
+    return cookie ? decodeURIComponent(cookie.slice("csrftoken=".length)) : "";
+  }
+
+  // Resolves to the JSON answer, or throws an Error whose message can be shown as it is.
+  async function postAction(url, fields) {
+    let response;
+    try {
+      response = await fetch(url, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
+        body: new URLSearchParams(fields),
+      });
+    } catch (_) {
+      throw new Error(t("action_failed"));
+    }
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (_) {
+      // Not JSON (a proxy's error page, a CSRF refusal): the generic sentence below.
+    }
+    if (response.ok && data && data.ok) return data;
+    throw new Error((data && data.error && data.error.detail) || t("action_failed"));
+  }
+
+  function dialogButton(button) {
+    button.setAttribute("aria-haspopup", "dialog");
+    return button;
+  }
+
+  // One modal dialog at a time, built from the strings object; Escape or Cancel closes it and focus
+  // goes back to what opened it (or its message, if a re-render replaced the button).
+  let dialog = null;
+
+  function openDialog({ title, explain, fields, confirm, opener, act }) {
+    if (dialog) dialog.close();
+    const node = el("dialog", "chat-dialog");
+    const form = el("form", "chat-dialog-form");
+    const heading = el("h2", "chat-dialog-title", title);
+    heading.id = "chat-dialog-title";
+    node.setAttribute("aria-labelledby", heading.id);
+    form.append(heading);
+    if (explain) {
+      const text = el("p", "muted", explain);
+      text.id = "chat-dialog-explain";
+      node.setAttribute("aria-describedby", text.id);
+      form.append(text);
+    }
+    for (const field of fields || []) form.append(field);
+    const error = el("p", "chat-dialog-error error");
+    error.setAttribute("role", "alert");
+    const actions = el("div", "chat-dialog-actions");
+    const cancel = el("button", "secondary", t("cancel"));
+    cancel.type = "button";
+    const ok = el("button", "", confirm);
+    ok.type = "submit";
+    actions.append(cancel, ok);
+    form.append(error, actions);
+    node.append(form);
+
+    const openerItem = opener.closest("li");
+    cancel.addEventListener("click", () => node.close());
+    node.addEventListener("close", () => {
+      node.remove();
+      if (dialog === node) dialog = null;
+      if (opener.isConnected) opener.focus();
+      else if (openerItem && openerItem.isConnected) openerItem.focus();
+      else ui.input.focus();
+    });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (ok.disabled) return;
+      ok.disabled = true;
+      error.textContent = "";
+      try {
+        await act(form);
+        node.close();
+      } catch (problem) {
+        error.textContent = problem.message;
+        ok.disabled = false;
+      }
+    });
+    document.body.append(node);
+    dialog = node;
+    node.showModal();
+    const first = form.querySelector("[autofocus]");
+    if (first) first.focus();
+  }
+
+  const messageUrl = (template, id) => template.replace("{id}", encodeURIComponent(id));
+
+  function quoted(message) {
+    const quote = el("blockquote", "chat-dialog-quote");
+    quote.append(el("strong", "", message.author.display_name), document.createTextNode(" "), el("span", "", firstLine(message)));
+    return quote;
+  }
+
+  function openReport(id, opener) {
+    const message = messages.get(id);
+    if (!message) return;
+    const label = el("label", "chat-dialog-field", t("report_reason"));
+    const reason = el("textarea");
+    reason.name = "reason";
+    reason.rows = 3;
+    reason.autofocus = true;
+    label.append(reason);
+    openDialog({
+      title: t("report_title"),
+      explain: t("report_explain"),
+      fields: [quoted(message), label],
+      confirm: t("report_send"),
+      opener,
+      act: async () => {
+        await postAction(messageUrl(config.reportUrl, id), { reason: reason.value.trim() });
+        showNotice(t("reported"));
+      },
+    });
+  }
+
+  function openHide(id, opener) {
+    const message = messages.get(id);
+    if (!message) return;
+    openDialog({
+      title: t("hide_title"),
+      explain: t("hide_explain"),
+      fields: [quoted(message)],
+      confirm: t("hide_confirm"),
+      opener,
+      act: async () => {
+        await postAction(messageUrl(config.hideUrl, id), {});
+        // The room's message.updated says the same; this covers a socket that is reconnecting right now.
+        const shown = messages.get(id);
+        if (shown && !shown.hidden) {
+          const { reactions: _kept, ...rest } = shown; // without the key, absorb keeps the live reactions
+          absorb({ ...rest, hidden: true, body: "", html: "" });
+        }
+        showNotice(t("hidden_done"));
+      },
+    });
+    // A hide cannot be undone from here: the safe choice takes the focus.
+    dialog.querySelector("button.secondary").focus();
+  }
+
+  const MUTE_MINUTES = [15, 60, 1440];
+
+  function openMute(person, opener, status) {
+    const group = el("fieldset", "chat-dialog-choices");
+    group.append(el("legend", "", t("mute_for")));
+    MUTE_MINUTES.forEach((minutes, index) => {
+      const label = el("label");
+      const radio = el("input");
+      radio.type = "radio";
+      radio.name = "minutes";
+      radio.value = String(minutes);
+      if (index === 0) {
+        radio.checked = true;
+        radio.autofocus = true;
+      }
+      label.append(radio, document.createTextNode(` ${t(`mute_${minutes}`)}`));
+      group.append(label);
+    });
+    openDialog({
+      title: t("mute_title", { name: person.name }),
+      explain: t("mute_explain"),
+      fields: [group],
+      confirm: t("mute_confirm"),
+      opener,
+      act: async (form) => {
+        const minutes = form.querySelector("input[name=minutes]:checked").value;
+        const answer = await postAction(config.muteUrl, { user: person.id, minutes });
+        const time = shownTime(answer.until);
+        status.textContent = t("muted_until", { time: time.text });
+        status.title = time.title;
+        showNotice(t("muted_notice", { name: person.name, time: time.text }));
+      },
+    });
+  }
+
+  if (config.muteUrl) {
+    // The coach mutes from the people panel: one "Mute…" per member.
+    document.querySelectorAll("[data-person]").forEach((item) => {
+      const person = config.people.find((p) => p.username === item.dataset.person);
+      if (!person || person.id === me.id || person.coach) return;
+      const button = dialogButton(el("button", "link chat-mute", t("mute")));
+      button.type = "button";
+      button.setAttribute("aria-label", t("mute_person", { name: person.name }));
+      const status = el("span", "chat-muted");
+      button.addEventListener("click", () => openMute(person, button, status));
+      item.append(document.createTextNode(" "), button, document.createTextNode(" "), status);
+    });
+  }
 
   // ---------------------------------------------------------------- start
   const initial = config.messages;

@@ -388,7 +388,9 @@ def test_the_coach_mutes_a_member_who_then_cannot_post_until_the_time(client, ch
     with pytest.raises(ChatError) as refused:
         say(member, chat.room, "can I speak?")
     assert refused.value.code == "forbidden"
-    until = timezone.localtime(Mute.objects.get().until, member.zone).strftime("%Y-%m-%d %H:%M")
+    until_local = timezone.localtime(Mute.objects.get().until, member.zone)
+    same_day = until_local.date() == timezone.localtime(timezone.now(), member.zone).date()
+    until = until_local.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M")
     assert refused.value.detail == f"The coach has paused your messages here until {until}."
     say(chat.members[0], chat.room, "others still can")  # only that member is paused
     Mute.objects.update(until=timezone.now() - timezone.timedelta(seconds=1))  # the half hour has passed
@@ -473,4 +475,12 @@ def test_actions_are_protected_against_cross_site_posts(chat):
     strict.force_login(chat.members[0])
     response = strict.post(f"/circles/{chat.circle.pk}/messages/{message.pk}/report/", **JSON)
     assert response.status_code == 403
+    assert not Report.objects.exists()
+
+
+def test_a_hidden_message_cannot_be_reported_so_its_text_goes_nowhere(chat):
+    message = say(chat.members[0], chat.room, "my phone is 555-0100")
+    services.hide_message(user=chat.coach, room=chat.room, message_id=message.pk)
+    with pytest.raises(ChatError, match="no longer shown"):
+        services.report_message(user=chat.members[1], room=chat.room, message_id=message.pk)
     assert not Report.objects.exists()

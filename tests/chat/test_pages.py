@@ -185,6 +185,49 @@ def test_a_hostile_message_cannot_break_out_of_the_page_config(place):
     assert "<img" not in message["html"]
 
 
+def test_a_member_gets_search_and_report_urls_but_not_the_coachs_moderation(place):
+    grace = place.members[0]
+    page = signed_in(grace).get(reverse("circle", args=[place.circle.pk])).content.decode()
+    config = script_json(page, "chat-config")
+    circle_id = place.circle.pk
+    assert config["searchUrl"] == reverse("circle_search", args=[circle_id])
+    assert config["reportUrl"] == f"/circles/{circle_id}/messages/{{id}}/report/"
+    assert config["hideUrl"] is None
+    assert config["muteUrl"] is None
+    assert "/hide/" not in page
+    assert reverse("circle_mute_member", args=[circle_id]) not in page
+    # The search box is a plain form to the search page; the CSRF token is there for the report posts.
+    assert f'action="{reverse("circle_search", args=[circle_id])}"' in page
+    assert 'placeholder="Search this circle"' in page
+    assert re.search(r'data-csrf="[A-Za-z0-9]{32,}"', page)
+    strings = script_json(page, "chat-strings")
+    assert strings["reported"] == "Thank you, the programme's admins will look at it."
+    assert strings["muted_until"] == "muted until %(time)s"
+
+
+def test_the_coach_gets_hide_and_mute_urls_for_their_circle(place):
+    page = signed_in(place.coach).get(reverse("circle", args=[place.circle.pk])).content.decode()
+    config = script_json(page, "chat-config")
+    circle_id = place.circle.pk
+    assert config["reportUrl"] == f"/circles/{circle_id}/messages/{{id}}/report/"
+    assert config["hideUrl"] == f"/circles/{circle_id}/messages/{{id}}/hide/"
+    assert config["muteUrl"] == reverse("circle_mute_member", args=[circle_id])
+    # The template URLs are real routes once the client puts a message id in.
+    message_id = post(circle_room(place), place.members[1], "too much")
+    hide = signed_in(place.coach).post(
+        config["hideUrl"].replace("{id}", str(message_id)), HTTP_ACCEPT="application/json"
+    )
+    assert hide.json() == {"ok": True}
+
+
+def test_the_programme_admin_gets_no_conversation_and_no_moderation_urls(place):
+    response = signed_in(place.admin).get(reverse("circle", args=[place.circle.pk]))
+    page = response.content.decode()
+    assert "chat-config" not in page
+    assert "chat-search" not in page
+    assert f"/circles/{place.circle.pk}/mute/" not in page
+
+
 # ------------------------------------------------------------------ threads
 
 
@@ -281,6 +324,9 @@ def test_the_two_people_of_a_thread_see_its_conversation(place, who):
     assert (
         script_json(page, "chat-strings")["closed_4403"] == "You no longer have access to this conversation."
     )
+    # Threads have no search and no moderation: those are the circle's.
+    assert [config[key] for key in ("searchUrl", "reportUrl", "hideUrl", "muteUrl")] == [None] * 4
+    assert "chat-search" not in page
 
 
 @pytest.mark.parametrize("who", ["other_member", "other_circles_coach", "admin", "outsider_of_the_circle"])
