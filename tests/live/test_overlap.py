@@ -9,8 +9,8 @@ from coaching.live.overlap import Person, Window, check, find_slots
 UTC = dt.UTC
 
 
-def at(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=UTC)
+def at(year: int, month: int, day: int, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_it_finds_a_slot_for_madrid_bogota_and_nairobi():

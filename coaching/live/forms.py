@@ -1,0 +1,100 @@
+"""Forms of the scheduling and session-log pages; the services in scheduling.py and logs.py hold the rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from coaching.accounts.models import User
+from coaching.live.logs import MAX_CLOSE_NOTE, MAX_COMMITMENT, MAX_NOTE, MAX_NOTES
+from coaching.live.models import Commitment
+from coaching.live.scheduling import MAX_WEEKS
+
+
+class ScheduleForm(forms.Form):
+    """A session (or a weekly series) at a date and time in the coach's own zone."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    agenda = forms.CharField(label=_("Agenda"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    time = forms.TimeField(
+        label=_("Start time"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("Length (minutes)"),
+        min_value=15,
+        max_value=480,
+        initial=90,
+        widget=forms.NumberInput(attrs={"step": 15}),
+    )
+    weeks = forms.IntegerField(
+        label=_("Repeat weekly for how many weeks"),
+        min_value=1,
+        max_value=MAX_WEEKS,
+        initial=1,
+        help_text=_("1 schedules a single session."),
+    )
+
+
+class NotesForm(forms.Form):
+    """The coach's notes of a session, in markdown."""
+
+    notes = forms.CharField(
+        label=_("Notes"),
+        required=False,
+        max_length=MAX_NOTES,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("Markdown: **bold**, *italic*, lists, quotes, links. Only the coach sees these notes."),
+    )
+
+
+class AttendanceForm(forms.Form):
+    """Mark one person present or absent, with a note."""
+
+    present = forms.TypedChoiceField(
+        label=_("Attendance"),
+        choices=[("1", _("present")), ("0", _("absent"))],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=MAX_NOTE)
+
+
+class CommitmentForm(forms.Form):
+    """One commitment row: blank rows are skipped."""
+
+    member = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Member"), required=False)
+    text = forms.CharField(label=_("Commitment"), max_length=MAX_COMMITMENT, required=False)
+    due_on = forms.DateField(
+        label=_("Due"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def __init__(self, *args: Any, members: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = members  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("text"):
+            if not data.get("member"):
+                self.add_error("member", _("Choose whose commitment this is."))
+            if not data.get("due_on"):
+                self.add_error("due_on", _("Give the commitment a due date."))
+        return data
+
+
+# Rows take the circle's members through form_kwargs={"members": ...}.
+CommitmentFormSet = forms.formset_factory(CommitmentForm, extra=0, max_num=60)
+
+
+class CloseCommitmentForm(forms.Form):
+    """The member closes a commitment: done or dropped, with a note."""
+
+    status = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[(Commitment.Status.DONE, _("done")), (Commitment.Status.DROPPED, _("dropped"))],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=MAX_CLOSE_NOTE)

@@ -1,0 +1,309 @@
+"""Pages of live sessions outside the room: scheduling, calendars, the session log, commitments, notices.
+
+Circle pages answer 404 to anyone without a seat (admins included), as circles.access does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+from django.views.decorators.http import require_GET, require_POST
+
+from circles import access
+from circles.models import Circle, Membership
+from coaching.accounts.models import User
+from coaching.accounts.requests import AuthenticatedRequest
+from coaching.live import logs, notices, selectors
+from coaching.live.calendar import calendar_token, feed_ics, session_ics
+from coaching.live.errors import SessionRuleError
+from coaching.live.forms import (
+    AttendanceForm,
+    CloseCommitmentForm,
+    CommitmentFormSet,
+    NotesForm,
+    ScheduleForm,
+)
+from coaching.live.models import Commitment, LiveSession
+from coaching.live.scheduling import schedule_session, sessions_for
+
+EXTRA_COMMITMENT_ROWS = 2
+
+
+def _coached_circle_or_404(user: User, circle_id: int) -> Circle:
+    seat = access.seat_or_404(user=user, circle_id=circle_id)
+    if seat.role != Membership.Role.COACH:
+        raise Http404
+    return seat.circle
+
+
+def _session_or_404(user: User, session_id: int, *, coach: bool = False) -> LiveSession:
+    session = LiveSession.objects.select_related("circle").filter(pk=session_id).first()
+    if session is None:
+        raise Http404
+    seat = access.seat_or_404(user=user, circle_id=session.circle_id)
+    if coach and seat.role != Membership.Role.COACH:
+        raise Http404
+    return session
+
+
+def _base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def _ics(body: bytes, *, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _slot_minutes(value: object, circle: Circle) -> int:
+    try:
+        minutes = int(str(value))
+    except ValueError:
+        minutes = circle.meeting_minutes
+    return min(max(minutes, 15), 480)
+
+
+@login_required
+def schedule(request: AuthenticatedRequest, circle_id: int) -> HttpResponse:
+    """Schedule a session or a weekly series, helped by slots that fit the circle's people."""
+    circle = _coached_circle_or_404(request.user, circle_id)
+    asked = request.POST.get("duration_minutes") or request.GET.get("duration_minutes")
+    minutes = _slot_minutes(asked or circle.meeting_minutes, circle)
+    form = ScheduleForm(request.POST or None, initial={"duration_minutes": minutes})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            sessions = schedule_session(
+                coach=request.user,
+                circle=circle,
+                title=data["title"],
+                agenda=data["agenda"],
+                local_start=dt.datetime.combine(data["date"], data["time"]),
+                duration_minutes=data["duration_minutes"],
+                weeks=data["weeks"],
+            )
+        except SessionRuleError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                _("Scheduled %(count)d session(s) of “%(title)s”; every member sees them in their own time.")
+                % {"count": len(sessions), "title": sessions[0].title},
+            )
+            return redirect("circle", circle.pk)
+    context: dict[str, Any] = {
+        "circle": circle,
+        "form": form,
+        "minutes": minutes,
+        "slots": selectors.suggested_slots(circle=circle, coach=request.user, minutes=minutes),
+    }
+    if request.htmx and request.method == "GET":
+        return render(request, "live/_slots.html", context)
+    return render(request, "live/schedule.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_GET
+def session_calendar(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
+    """One session as an .ics file, for the circle's members and coach."""
+    session = _session_or_404(request.user, session_id)
+    return _ics(
+        session_ics(session, base_url=_base_url(request)), filename=f"circles-session-{session.pk}.ics"
+    )
+
+
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """A person's private feed for calendar apps: no sign-in, the token in the URL is the secret."""
+    person = User.objects.filter(calendar_token=token, is_active=True).first()
+    if person is None:
+        raise Http404
+    with override(person.ui_language):
+        body = feed_ics(sessions_for(user=person), base_url=_base_url(request))
+    response = _ics(body, filename="circles.ics")
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@login_required
+@require_POST
+def renew_calendar(request: AuthenticatedRequest) -> HttpResponse:
+    """Make the person a new private feed URL; the previous one stops working."""
+    had_one = request.user.calendar_token is not None
+    calendar_token(user=request.user, renew=True)
+    if had_one:
+        messages.success(request, _("Your calendar link is new; the old one no longer works."))
+    else:
+        messages.success(request, _("Your calendar link is ready."))
+    return redirect("profile")
+
+
+def _log_context(session: LiveSession, **forms: Any) -> dict[str, Any]:
+    members = logs.circle_members(session=session)
+    log = getattr(session, "log", None)
+    rows = [{"member": m} for m in members] + [{}] * EXTRA_COMMITMENT_ROWS
+    return {
+        "session": session,
+        "log": log,
+        "is_open": logs.log_is_open(session),
+        "sheet": logs.attendance_sheet(session=session),
+        "commitments": logs.session_commitments(session=session),
+        "notes_form": forms.get("notes_form") or NotesForm(initial={"notes": log.notes if log else ""}),
+        "commitment_forms": forms.get("commitment_forms")
+        or CommitmentFormSet(initial=rows, prefix="c", form_kwargs={"members": members}),
+        "attendance_error": forms.get("attendance_error"),
+        "commitment_error": forms.get("commitment_error"),
+    }
+
+
+@login_required
+@require_GET
+def session_log(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
+    """The coach's log of a session: notes, attendance and commitments."""
+    session = _session_or_404(request.user, session_id, coach=True)
+    return render(request, "live/session_log.html", _log_context(session))
+
+
+@login_required
+@require_POST
+def session_log_notes(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
+    """Save the coach's notes."""
+    session = _session_or_404(request.user, session_id, coach=True)
+    form = NotesForm(request.POST)
+    if form.is_valid():
+        try:
+            logs.write_log(coach=request.user, session=session, notes=form.cleaned_data["notes"])
+        except SessionRuleError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("The notes are saved."))
+            return redirect("session_log", session.pk)
+    return render(request, "live/session_log.html", _log_context(session, notes_form=form), status=400)
+
+
+@login_required
+@require_POST
+def session_log_attendance(request: AuthenticatedRequest, session_id: int, user_id: int) -> HttpResponse:
+    """Correct one person's attendance."""
+    session = _session_or_404(request.user, session_id, coach=True)
+    person = User.objects.filter(pk=user_id).first()
+    if person is None:
+        raise Http404
+    form = AttendanceForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            logs.correct_attendance(
+                coach=request.user,
+                session=session,
+                person=person,
+                present=form.cleaned_data["present"],
+                note=form.cleaned_data["note"],
+            )
+        except SessionRuleError as exc:
+            error = str(exc)
+        else:
+            messages.success(request, _("Attendance of %(name)s is corrected.") % {"name": person.name})
+            return redirect("session_log", session.pk)
+    else:
+        error = " ".join(str(e) for errors in form.errors.values() for e in errors)
+    context = _log_context(session, attendance_error=error)
+    return render(request, "live/session_log.html", context, status=400)
+
+
+@login_required
+@require_POST
+def session_log_commitments(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
+    """Record the commitments members made in the session."""
+    session = _session_or_404(request.user, session_id, coach=True)
+    formset = CommitmentFormSet(
+        request.POST, prefix="c", form_kwargs={"members": logs.circle_members(session=session)}
+    )
+    error = None
+    if formset.is_valid():
+        drafts = [
+            logs.CommitmentDraft(member=row["member"], text=row["text"], due_on=row["due_on"])
+            for row in formset.cleaned_data
+            if row.get("text")
+        ]
+        try:
+            added = logs.add_commitments(coach=request.user, session=session, drafts=drafts)
+        except SessionRuleError as exc:
+            error = str(exc)
+        else:
+            messages.success(request, _("%(count)d commitment(s) recorded.") % {"count": len(added)})
+            return redirect("session_log", session.pk)
+    context = _log_context(session, commitment_forms=formset, commitment_error=error)
+    return render(request, "live/session_log.html", context, status=400)
+
+
+@login_required
+@require_GET
+def commitments(request: AuthenticatedRequest) -> HttpResponse:
+    """The person's commitments (open first, overdue marked), and for a coach their members' open ones."""
+    return render(
+        request,
+        "live/commitments.html",
+        {
+            "commitments": logs.commitments_of(member=request.user),
+            "coached": logs.coached_open_commitments(coach=request.user),
+            "close_form": CloseCommitmentForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def close_commitment(request: AuthenticatedRequest, commitment_id: int) -> HttpResponse:
+    """The member marks their own commitment done or dropped."""
+    commitment = Commitment.objects.filter(pk=commitment_id, member=request.user).first()
+    if commitment is None:
+        raise Http404
+    form = CloseCommitmentForm(request.POST)
+    if form.is_valid():
+        try:
+            logs.close_commitment(
+                member=request.user,
+                commitment=commitment,
+                status=form.cleaned_data["status"],
+                note=form.cleaned_data["note"],
+            )
+        except SessionRuleError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("“%(text)s” is closed.") % {"text": commitment.text})
+    else:
+        messages.error(request, _("Choose done or dropped."))
+    return redirect("commitments")
+
+
+@login_required
+@require_POST
+def open_notice(request: AuthenticatedRequest, notice_id: int) -> HttpResponse:
+    """Mark a notice read and follow its link."""
+    notice = notices.open_notice(user=request.user, notice_id=notice_id)
+    if notice is None:
+        raise Http404
+    if notice.url and url_has_allowed_host_and_scheme(
+        notice.url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(notice.url)
+    return redirect("home")
+
+
+@login_required
+@require_POST
+def read_all_notices(request: AuthenticatedRequest) -> HttpResponse:
+    """Mark every notice of the person read."""
+    notices.mark_all_read(user=request.user)
+    return redirect("home")
