@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from circles.models import Circle, Membership, Programme
+from circles.models import Circle, CoachPreference, MatchProposal, Membership, Programme
 
 
 class MembershipInline(admin.TabularInline):
@@ -24,3 +24,16 @@ class CircleAdmin(admin.ModelAdmin):
     list_filter = ["programme"]
     search_fields = ["name"]
     inlines = [MembershipInline]
+
+
+@admin.register(MatchProposal)
+class MatchProposalAdmin(admin.ModelAdmin):
+    list_display = ["id", "programme", "status", "created_by", "created_at", "published_at"]
+    list_filter = ["status", "programme"]
+    readonly_fields = ["problem", "solution"]
+
+
+@admin.register(CoachPreference)
+class CoachPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["member", "coach", "kind"]
+    list_filter = ["kind"]

@@ -348,3 +348,80 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"invitation for {self.user}"
+
+
+class CoachPreference(models.Model):
+    """A member's wish about a coach, which matching honours: prefer scores higher, avoid never pairs."""
+
+    class Kind(models.TextChoices):
+        PREFER = "prefer", _("prefer")
+        AVOID = "avoid", _("avoid")
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="coach_preferences",
+        verbose_name=_("member"),
+    )
+    coach = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("coach")
+    )
+    kind = models.CharField(_("preference"), max_length=8, choices=Kind.choices)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("coach preference")
+        verbose_name_plural = _("coach preferences")
+        constraints = [
+            models.UniqueConstraint(fields=["member", "coach"], name="one_preference_per_member_and_coach")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.kind}s {self.coach}"
+
+
+class MatchProposal(models.Model):
+    """One run of the matching engine for a programme: computed in the worker, reviewed, then published.
+
+    `problem` is the engine's input as built from the database; `solution` its output, which the
+    admin's moves then edit (each proposed circle carries a stable `key`).
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        READY = "ready", _("ready for review")
+        FAILED = "failed", _("failed")
+        PUBLISHED = "published", _("published")
+        DROPPED = "dropped", _("dropped")
+
+    class Stage(models.TextChoices):
+        QUEUED = "queued", _("Waiting for the matcher to start…")
+        LOADING = "loading", _("Loading people…")
+        SCORING = "scoring", _("Scoring who fits whom…")
+        SOLVING = "solving", _("Solving the best assignment…")
+        FORMING = "forming", _("Forming circles…")
+        READY = "ready", _("Ready")
+
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="match_proposals", verbose_name=_("programme")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("proposed by")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0, validators=[MaxValueValidator(100)])
+    # The short progress text is the stage's label, so each reader sees it in their own language.
+    stage = models.CharField(_("stage"), max_length=8, choices=Stage.choices, default=Stage.QUEUED)
+    problem = models.JSONField(_("problem"), default=dict, blank=True)
+    solution = models.JSONField(_("solution"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("match proposal")
+        verbose_name_plural = _("match proposals")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"proposal #{self.pk} for {self.programme} ({self.status})"

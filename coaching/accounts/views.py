@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
-from coaching.accounts.forms import ProfileForm
+from circles.preferences import coach_choices
+from coaching.accounts.forms import CoachPreferenceForm, ProfileForm
 from coaching.accounts.requests import AuthenticatedRequest
 from coaching.accounts.zones import time_zone_names
 
@@ -24,10 +25,17 @@ def profile(request: AuthenticatedRequest) -> HttpResponse:
         form.save()
         messages.success(request, _("Your profile is saved."))
         return redirect("profile")
+    coaches = [
+        (choice.coach.pk, choice.coach.name, choice.kind) for choice in coach_choices(member=request.user)
+    ]
     return render(
         request,
         "accounts/profile.html",
-        {"form": form, "time_zones": sorted(time_zone_names())},
+        {
+            "form": form,
+            "time_zones": sorted(time_zone_names()),
+            "coach_form": CoachPreferenceForm(coaches=coaches) if coaches else None,
+        },
         status=400 if form.errors else 200,
     )
 

@@ -1,0 +1,188 @@
+"""Pages of matching: a programme admin's proposals (propose, review, move, drop, re-run, publish), and
+a member's coach preferences.
+
+Proposal pages find the programme through circles.access (404 for anyone but its admins) and the
+proposal within that programme (404 for another programme's). Moves answer htmx with the refreshed
+proposal and plain posts with a redirect.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
+
+from circles import matching_problem, preferences, proposals
+from circles.access import programme_for_admin
+from circles.errors import CircleRuleError
+from circles.models import MatchProposal
+from circles.selectors import unassigned_members
+from coaching.accounts.forms import CoachPreferenceForm
+from coaching.accounts.requests import AuthenticatedRequest
+
+COACHES_PER_PAGE = 20
+
+
+def _proposal(request: AuthenticatedRequest, programme_id: int, proposal_id: int) -> MatchProposal:
+    programme = programme_for_admin(user=request.user, programme_id=programme_id)
+    return get_object_or_404(
+        MatchProposal.objects.select_related("programme", "created_by"), pk=proposal_id, programme=programme
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def propose(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
+    """Who is waiting and which coaches have room; a post starts a new proposal in the worker."""
+    programme = programme_for_admin(user=request.user, programme_id=programme_id)
+    if request.method == "POST":
+        proposal = proposals.start_proposal(programme=programme, actor=request.user)
+        return redirect("matching_proposal", programme_id=programme.pk, proposal_id=proposal.pk)
+    rooms = matching_problem.coach_rooms(programme=programme)
+    return render(
+        request,
+        "circles/matching.html",
+        {
+            "programme": programme,
+            "waiting": len(unassigned_members(programme=programme)),
+            "rooms": rooms,
+            "open_seats": sum(room.room for room in rooms),
+            "proposals": proposals.recent_proposals(programme=programme),
+        },
+    )
+
+
+def _proposal_context(request: AuthenticatedRequest, proposal: MatchProposal, **extra: Any) -> dict[str, Any]:
+    review = proposals.review(proposal=proposal)
+    # A large programme has hundreds of coaches: their groups come a page at a time.
+    groups = Paginator(review.groups if review else [], COACHES_PER_PAGE).get_page(request.GET.get("page"))
+    return {
+        "programme": proposal.programme,
+        "proposal": proposal,
+        "review": review,
+        "groups": groups,
+        **extra,
+    }
+
+
+@login_required
+@require_http_methods(["GET"])
+def proposal_page(request: AuthenticatedRequest, programme_id: int, proposal_id: int) -> HttpResponse:
+    """A proposal: its progress while the engine runs (htmx polls the body), then the circles to review."""
+    proposal = _proposal(request, programme_id, proposal_id)
+    template = "circles/_proposal_body.html" if request.htmx else "circles/proposal.html"
+    return render(request, template, _proposal_context(request, proposal))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def move(request: AuthenticatedRequest, programme_id: int, proposal_id: int) -> HttpResponse:
+    """A get offers the circles a member could move to; a post moves them if that circle's coach may."""
+    proposal = _proposal(request, programme_id, proposal_id)
+    if request.method == "GET":
+        choice = proposals.move_choice(proposal=proposal, member_id=request.GET.get("member", "").strip())
+        context = {
+            "programme": proposal.programme,
+            "proposal": proposal,
+            "choice": choice,
+            "page_number": request.GET.get("page", "1"),
+        }
+        template = "circles/_proposal_move_form.html" if request.htmx else "circles/proposal_move.html"
+        # htmx swaps only successful answers, so a stale member gets its message with a 200 there.
+        return render(request, template, context, status=200 if choice or request.htmx else 404)
+    ok = error = None
+    try:
+        ok = proposals.move_in_proposal(
+            proposal=proposal,
+            member_id=request.POST.get("member", "").strip(),
+            to_circle=request.POST.get("to_circle", "").strip(),
+        )
+    except CircleRuleError as exc:
+        error = str(exc)
+    proposal.refresh_from_db()
+    if request.htmx:
+        # 200 even when refused: htmx swaps only successful responses, and the refusal is in the body.
+        return render(
+            request, "circles/_proposal_body.html", _proposal_context(request, proposal, ok=ok, error=error)
+        )
+    if ok:
+        messages.success(request, ok)
+    if error:
+        messages.error(request, error)
+    url = reverse("matching_proposal", args=[proposal.programme_id, proposal.pk])
+    page = request.GET.get("page", "")
+    return redirect(f"{url}?page={page}" if page.isdigit() else url)
+
+
+@login_required
+@require_POST
+def drop(request: AuthenticatedRequest, programme_id: int, proposal_id: int) -> HttpResponse:
+    """Set the proposal aside; nothing is published."""
+    proposal = _proposal(request, programme_id, proposal_id)
+    if proposals.drop_proposal(proposal=proposal):
+        messages.success(request, _("The proposal is dropped; nothing was published."))
+    else:
+        messages.info(request, _("This proposal was already published or dropped, so nothing changed."))
+    return redirect("programme_matching", programme_id=proposal.programme_id)
+
+
+@login_required
+@require_POST
+def rerun(request: AuthenticatedRequest, programme_id: int, proposal_id: int) -> HttpResponse:
+    """Drop the proposal and run the engine again on the programme as it is now."""
+    proposal = _proposal(request, programme_id, proposal_id)
+    fresh = proposals.rerun_proposal(proposal=proposal, actor=request.user)
+    return redirect("matching_proposal", programme_id=proposal.programme_id, proposal_id=fresh.pk)
+
+
+@login_required
+@require_POST
+def publish(request: AuthenticatedRequest, programme_id: int, proposal_id: int) -> HttpResponse:
+    """Create the proposal's circles and seats, all or nothing; a second click does nothing more."""
+    proposal = _proposal(request, programme_id, proposal_id)
+    try:
+        published = proposals.publish_proposal(
+            proposal=proposal, actor=request.user, base_url=request.build_absolute_uri("/")
+        )
+    except CircleRuleError as exc:
+        messages.error(request, str(exc))
+    else:
+        if published.already:
+            messages.info(request, _("This proposal was already published, so nothing more was done."))
+        else:
+            count = len(published.circles)
+            text = ngettext(
+                "%(count)d circle is published; its people are being told.",
+                "%(count)d circles are published; their people are being told.",
+                count,
+            )
+            messages.success(request, text % {"count": count})
+    return redirect("matching_proposal", programme_id=proposal.programme_id, proposal_id=proposal.pk)
+
+
+@login_required
+@require_POST
+def coach_preferences(request: AuthenticatedRequest) -> HttpResponse:
+    """Save the signed-in member's preferred and avoided coaches, among their programmes' coaches only."""
+    choices = preferences.coach_choices(member=request.user)
+    form = CoachPreferenceForm(
+        request.POST, coaches=[(choice.coach.pk, choice.coach.name, choice.kind) for choice in choices]
+    )
+    if not form.is_valid():
+        messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))
+        return redirect("profile")
+    try:
+        preferences.save_preferences(member=request.user, choices=form.choices())
+    except CircleRuleError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Your coach preferences are saved."))
+    return redirect("profile")
