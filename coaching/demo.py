@@ -7,10 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from circles import services
 from circles.models import AssignmentAudit, Circle, CoachProfile, Enrolment, Membership, Programme
 from coaching.accounts.models import User
+from coaching.live import logs
+from coaching.live.models import LiveSession
+from coaching.live.scheduling import schedule_session
+from coaching.progress.demo import seed_progress
 
 DEMO_PASSWORD = "circles-demo"  # noqa: S105 - demo accounts only; seed_demo refuses to run in production
 PROGRAMME_NAME = "Leading Across Borders 2026"
@@ -140,8 +145,13 @@ def _account(person: Person, *, admin: bool = False) -> User:
 
 
 @transaction.atomic
-def seed_demo() -> Programme:
-    """Create the demo programme, people and circles through the services; existing parts stay as they are."""
+def seed_demo(*, activity: bool = True) -> Programme:
+    """Create the demo programme, people and circles through the services; existing parts stay as they are.
+
+    With `activity` (what `manage.py seed_demo` does) the circles also get eight weeks of life: past
+    sessions with attendance and a log, an upcoming session, goals, check-ins, commitments, concerns,
+    kudos and conversations. Tests that count such records ask for the plain demo.
+    """
     programme, _created = Programme.objects.get_or_create(
         name=PROGRAMME_NAME,
         defaults={
@@ -186,7 +196,46 @@ def seed_demo() -> Programme:
             services.accept_charter(user=member, circle=circle)
     for person in UNASSIGNED:
         services.enrol(programme=programme, user=_account(person), role=Enrolment.Role.MEMBER)
+    if activity:
+        seed_progress(programme)
+        _sessions_ahead_and_logged(programme)
     return programme
+
+
+def _sessions_ahead_and_logged(programme: Programme) -> None:
+    """Each active circle gets its next weekly session scheduled and a log on its last past session."""
+    now = timezone.now()
+    for circle in programme.circles.filter(status=Circle.Status.ACTIVE):
+        seat = (
+            circle.memberships.filter(role=Membership.Role.COACH, left_at__isnull=True)
+            .select_related("user")
+            .first()
+        )
+        if seat is None:
+            continue
+        coach = seat.user
+        upcoming = circle.live_sessions.filter(status=LiveSession.Status.SCHEDULED, starts_at__gt=now)
+        start = circle.next_meeting(after=now + dt.timedelta(hours=2))
+        if start is not None and not upcoming.exists():
+            local = start.astimezone(coach.zone).replace(tzinfo=None)
+            title = "Círculo semanal" if circle.language == "es" else "Weekly circle"
+            schedule_session(
+                coach=coach,
+                circle=circle,
+                title=title,
+                local_start=local,
+                agenda="1. Open commitments\n2. One win, one struggle each\n3. Next steps",
+            )
+        last = circle.live_sessions.filter(status=LiveSession.Status.ENDED).order_by("-starts_at").first()
+        if last is not None and not hasattr(last, "log"):
+            logs.write_log(
+                coach=coach,
+                session=last,
+                notes=(
+                    "**Themes:** saying no without guilt; asking for feedback early.\n\n"
+                    "- Everyone shared one win\n- We agreed to check in midweek in the chat"
+                ),
+            )
 
 
 def describe_demo() -> dict[str, Any]:
@@ -208,5 +257,8 @@ def describe_demo() -> dict[str, Any]:
         "programme": {"id": programme.id, "name": programme.name},
         "admins": sorted(programme.admins.values_list("username", flat=True)),
         "circles": circles,
-        "sessions": [],
+        "sessions": [
+            {"id": s.pk, "circle": s.circle_id, "status": s.status}
+            for s in LiveSession.objects.filter(circle__programme=programme).order_by("starts_at", "id")
+        ],
     }

@@ -1,1 +1,240 @@
-"""Progress records (goals, check-ins, concerns, kudos) arrive with the progress issue."""
+"""A member's goals and weekly check-ins, concerns raised to a coach or the admins, and kudos between peers.
+
+Commitments live in coaching.live (Commitment); attendance too. This app only reads them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from circles.models import Circle, Programme
+
+MIN_SCORE = 1
+MAX_SCORE = 10
+
+
+class Goal(models.Model):
+    """What a member works towards: what, why, by when, and how they will know they are getting there."""
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="goals", verbose_name=_("member")
+    )
+    title = models.CharField(_("goal"), max_length=200)
+    why = models.TextField(_("why it matters"), max_length=1000, blank=True)
+    measure = models.CharField(_("how progress is measured"), max_length=300)
+    target_date = models.DateField(_("target date"), null=True, blank=True)
+    # A default rather than auto_now_add: the demo and imports record goals set weeks ago.
+    created_at = models.DateTimeField(_("set"), default=timezone.now)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("goal")
+        verbose_name_plural = _("goals")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["member", "closed_at"], name="goal_member_open")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CheckIn(models.Model):
+    """A member's 1–10 score for one goal in one ISO week of their own zone (`week` is its Monday)."""
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="check_ins", verbose_name=_("goal"))
+    # The goal's member, kept here so engagement counts join one table less.
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="check_ins", verbose_name=_("member")
+    )
+    week = models.DateField(_("week"))
+    score = models.PositiveSmallIntegerField(
+        _("score"), validators=[MinValueValidator(MIN_SCORE), MaxValueValidator(MAX_SCORE)]
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("checked in"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("check-in")
+        verbose_name_plural = _("check-ins")
+        ordering = ["week", "goal_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["goal", "week"], name="one_check_in_per_goal_per_week"),
+            models.CheckConstraint(
+                condition=Q(score__gte=MIN_SCORE, score__lte=MAX_SCORE), name="check_in_score_1_to_10"
+            ),
+        ]
+        indexes = [models.Index(fields=["member", "week"], name="check_in_member_week")]
+
+    def __str__(self) -> str:
+        return f"{self.goal_id} {self.week}: {self.score}"
+
+
+class CheckInReminder(models.Model):
+    """That a member was reminded about a week without a check-in: at most one reminder per missed week."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    week = models.DateField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "week"], name="one_reminder_per_missed_week")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} reminded about {self.week}"
+
+
+class _UndeletableQuerySet(models.QuerySet[Any]):
+    """Bulk deletes skip Model.delete(); refuse them here too."""
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Concerns and their history are never deleted.")
+
+
+class _AppendOnlyQuerySet(_UndeletableQuerySet):
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError("A concern's history is append-only.")
+
+
+class _AppendOnly(models.Model):
+    """A record that cannot silently disappear: never deleted, one by one or (with its manager) in bulk."""
+
+    class Meta:
+        abstract = True
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError(f"A {self._meta.verbose_name} is never deleted.")
+
+
+class Concern(_AppendOnly):
+    """Something a member raises to their coach or the programme admins, followed until resolved."""
+
+    # Each change of state (open → answered → resolved, an escalation) is recorded as a ConcernEvent;
+    # neither the concern nor its events can be deleted.
+
+    class To(models.TextChoices):
+        COACH = "coach", _("my coach")
+        ADMINS = "admins", _("the programme admins")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        ANSWERED = "answered", _("answered")
+        RESOLVED = "resolved", _("resolved")
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="concerns",
+        verbose_name=_("raised by"),
+    )
+    circle = models.ForeignKey(Circle, on_delete=models.PROTECT, related_name="+", verbose_name=_("circle"))
+    programme = models.ForeignKey(
+        Programme, on_delete=models.PROTECT, related_name="+", verbose_name=_("programme")
+    )
+    to = models.CharField(_("raised to"), max_length=8, choices=To.choices)
+    # The coach it was raised to (the circle's coach at the time), even if the circle changes coach later.
+    coach = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("coach"),
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    text = models.TextField(_("what happened"), max_length=4000)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(_("raised"), default=timezone.now, db_index=True)
+    answered_at = models.DateTimeField(_("first answered"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+
+    objects = _UndeletableQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("concern")
+        verbose_name_plural = _("concerns")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(to="admins") | Q(coach__isnull=False), name="concern_to_coach_names_the_coach"
+            )
+        ]
+        indexes = [models.Index(fields=["programme", "status"], name="concern_programme_status")]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class ConcernEvent(_AppendOnly):
+    """One step in a concern's history; written once, never edited or deleted."""
+
+    class Kind(models.TextChoices):
+        RAISED = "raised", _("raised")
+        ANSWERED = "answered", _("answered")
+        FOLLOWED_UP = "followed_up", _("followed up")
+        ESCALATED = "escalated", _("escalated to the programme admins")
+        RESOLVED = "resolved", _("resolved")
+
+    concern = models.ForeignKey(Concern, on_delete=models.PROTECT, related_name="events")
+    # None for what the system did (an escalation).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    kind = models.CharField(_("what happened"), max_length=12, choices=Kind.choices)
+    text = models.TextField(_("text"), max_length=4000, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    objects = _AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("concern event")
+        verbose_name_plural = _("concern events")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.concern_id} {self.kind}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionError("A concern's history is append-only.")
+        super().save(*args, **kwargs)
+
+
+class Kudos(models.Model):
+    """A member's thanks to another member of the same circle, for something specific they did."""
+
+    giver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("from")
+    )
+    receiver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="kudos", verbose_name=_("to")
+    )
+    circle = models.ForeignKey(Circle, on_delete=models.CASCADE, related_name="+", verbose_name=_("circle"))
+    contribution = models.CharField(_("what they did"), max_length=300)
+    created_at = models.DateTimeField(_("given"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("kudos")
+        verbose_name_plural = _("kudos")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(giver=F("receiver")), name="kudos_not_to_oneself"),
+        ]
+        indexes = [models.Index(fields=["circle", "receiver"], name="kudos_circle_receiver")]
+
+    def __str__(self) -> str:
+        return f"{self.giver_id} → {self.receiver_id}"

@@ -37,7 +37,22 @@ def test_it_creates_three_circles_across_continents_with_a_coach_each():
         "Africa/Nairobi",
         "America/New_York",
     } <= zones
-    assert demo["sessions"] == []
+    statuses = {session["status"] for session in demo["sessions"]}
+    assert statuses == {"scheduled", "ended"}
+    circle_ids = {circle["id"] for circle in demo["circles"]}
+    assert {s["circle"] for s in demo["sessions"] if s["status"] == "scheduled"} == circle_ids
+
+
+def test_every_screen_has_something_real_to_show():
+    from coaching.live.models import Commitment, LiveSession, SessionLog
+    from coaching.progress.models import CheckIn, Goal
+
+    seed()
+    assert SessionLog.objects.filter(session__status=LiveSession.Status.ENDED).count() == 3
+    assert Goal.objects.exists()
+    assert CheckIn.objects.count() > 20
+    assert Commitment.objects.filter(status="open").exists()
+    assert Commitment.objects.filter(status="done").exists()
 
 
 def test_every_demo_account_signs_in_with_the_printed_password():

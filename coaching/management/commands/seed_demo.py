@@ -29,7 +29,7 @@ class Command(BaseCommand):
         if options["if_empty"] and User.objects.exists():
             self.stdout.write("The database already has accounts; no demo data added.")
             return
-        seed_demo()
+        seed_demo(activity=True)
         demo = describe_demo()
         if options["json"]:
             self.stdout.write(json.dumps(demo, ensure_ascii=False))

@@ -1,0 +1,21 @@
+"""Background work of progress, run by the worker process: check-in reminders and concern escalation."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from coaching.progress.concerns import escalate_overdue_concerns
+from coaching.progress.services import remind_missed_check_ins
+
+
+@db_periodic_task(crontab(minute="7"))
+def remind_about_missed_check_ins() -> int:
+    """Every hour: a gentle reminder to members who missed last week's check-in (once per missed week)."""
+    return remind_missed_check_ins()
+
+
+@db_periodic_task(crontab(minute="*/15"))
+def escalate_unanswered_concerns() -> int:
+    """Every 15 minutes: concerns to a coach unanswered for too long go to the admins as well."""
+    return escalate_overdue_concerns()

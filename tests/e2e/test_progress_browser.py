@@ -1,0 +1,183 @@
+"""Progress end to end in Chromium: Kofi's own page, Amani's circle dashboard and Ana's programme dashboard
+for the demo programme, each chart drawn with its numbers and the same numbers in its table; a screenshot of
+each page is saved under test-results/ for review."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.browser]
+SHOTS = Path(__file__).resolve().parents[2] / "test-results"
+TIMEOUT = 10_000
+
+
+class Person:
+    """One demo person signed in in their own browser context; page errors are collected."""
+
+    def __init__(self, chromium: Any, base_url: str, username: str, password: str) -> None:
+        self.base_url = base_url
+        self.context = chromium.new_context(locale="en-GB", viewport={"width": 1200, "height": 900})
+        self.context.set_default_timeout(TIMEOUT)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", self._console)
+        self.page.goto(f"{base_url}/accounts/login/")
+        self.page.fill("input[name=username]", username)
+        self.page.fill("input[name=password]", password)
+        self.page.click("form.form button[type=submit]")
+        self.page.wait_for_url(f"{base_url}/")
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error" and not message.location.get("url", "").endswith("favicon.ico"):
+            self.errors.append(f"{message.text} {message.location.get('url', '')}")
+
+    def go(self, path: str) -> None:
+        self.page.goto(f"{self.base_url}{path}")
+
+    def open_tables(self) -> None:
+        for summary in self.page.locator("details.chart-data > summary").all():
+            summary.click()
+
+    def shot(self, name: str) -> None:
+        SHOTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / name), full_page=True)
+
+    def chart(self, key: str) -> tuple[list[str], list[list[str]]]:
+        """A chart's drawn values (pygal's per-point labels) and its table's rows, as the page has them."""
+        figure = self.page.locator(f"#chart-{key}")
+        assert figure.locator("svg.pygal-chart").count() == 1, key
+        drawn = figure.locator("svg desc.value").all_text_contents()
+        rows = [
+            [cell.strip() for cell in row.locator("th, td").all_inner_texts()]
+            for row in figure.locator("table tbody tr").all()
+        ]
+        return drawn, rows
+
+
+def _seed_progress(programme_id: int) -> None:
+    from django.db import connection
+
+    from circles.models import Programme
+    from coaching.progress.demo import seed_progress
+
+    try:
+        seed_progress(Programme.objects.get(pk=programme_id))
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def demo_progress(demo: dict[str, Any]) -> dict[str, Any]:
+    # The demo's chat messages are broadcast after commit through async_to_sync, which cannot run in this
+    # thread while Playwright's event loop is in it: seed from a thread of its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(_seed_progress, demo["programme"]["id"]).result(timeout=60)
+    return demo
+
+
+@pytest.fixture
+def people(chromium: Any, daphne_server: str, demo_progress: dict[str, Any]) -> Any:
+    signed_in = {
+        username: Person(chromium, daphne_server, username, demo_progress["password"])
+        for username in ("kofi", "amani.coach", "ana.admin")
+    }
+    yield signed_in
+    for person in signed_in.values():
+        person.context.close()
+    assert [error for person in signed_in.values() for error in person.errors] == []
+
+
+def numbers(cells: list[str]) -> list[str]:
+    return [cell for cell in cells if cell not in ("", "–")]
+
+
+def test_each_dashboard_draws_its_charts_with_the_numbers_of_its_tables(people, demo_progress):
+    from circles.models import Circle
+    from coaching.accounts.models import User
+    from coaching.progress import selectors
+
+    kofi, amani, ana = people["kofi"], people["amani.coach"], people["ana.admin"]
+    harambee = Circle.objects.get(name="Harambee")
+    programme_id = demo_progress["programme"]["id"]
+
+    # Kofi's page: his scores by week, his attendance and his commitments.
+    progress = selectors.member_progress(member=User.objects.get(username="kofi"))
+    kofi.go("/progress/")
+    kofi.open_tables()
+    assert kofi.page.inner_text("#streak-current") == str(progress.streak.current) == "3"
+    drawn, rows = kofi.chart("goal-scores")
+    assert [row[0] for row in rows] == [re.sub(r"^0", "", w.strftime("%d %b")) for w in progress.weeks]
+    scores = [cell for row in rows for cell in numbers(row[1:])]
+    assert sorted(drawn, key=float) == sorted(scores, key=float)
+    assert scores[-1] == str(progress.goals[0].scores[-1])  # this week's score of the first goal
+    drawn, rows = kofi.chart("attendance")
+    assert drawn == [row[4] for row in rows]
+    assert ["no", "0", "0%"] in [row[2:] for row in rows]  # the session he missed
+    drawn, rows = kofi.chart("commitments")
+    assert rows == [
+        ["Kept on time", "1"],
+        ["Done late", "0"],
+        ["Dropped", "0"],
+        ["Open", "1"],
+        ["Overdue", "1"],
+    ]
+    assert drawn == ["1", "0", "0", "1", "1"]
+    assert kofi.page.locator("#commitments .commitment.is-overdue").count() == 1
+    kofi.shot("progress-member-kofi.png")
+
+    # Amani's dashboard of Harambee: a row per member with a trend, the quiet one, overdue commitments.
+    amani.go(f"/circles/{harambee.pk}/progress/")
+    amani.open_tables()
+    members = amani.page.locator(".member-table tbody tr")
+    assert members.count() == 5
+    assert members.locator(".sparkline svg").count() == 5
+    assert amani.page.locator("tr.is-quiet").get_attribute("data-member") == "fatima"
+    assert amani.page.inner_text("#overdue-count") == "2"
+    assert amani.page.locator("#overdue .commitment").count() == 2
+    drawn, rows = amani.chart("circle-scores")
+    assert sorted(drawn, key=float) == sorted(numbers([row[1] for row in rows]), key=float)
+    drawn, rows = amani.chart("circle-attendance")
+    assert drawn == [row[4] for row in rows] + [row[5] for row in rows]  # who came, then time present
+    drawn, rows = amani.chart("response-times")
+    medians = [f"{row[3]} min" for row in rows]
+    assert medians
+    assert set(medians) <= set(drawn)
+    legend = " ".join(amani.page.locator("#chart-response-times svg .legends text").all_text_contents())
+    assert "Goal: 90 minutes" in legend
+    assert "Amani Wanjiru" in legend
+    amani.shot("progress-circle-amani.png")
+
+    # Ana's programme dashboard: circle health, attendance by week, response times per coach, concerns.
+    ana.go(f"/programmes/{programme_id}/progress/")
+    ana.open_tables()
+    drawn, rows = ana.chart("circle-health")
+    assert [row[0] for row in rows] == ["Harambee", "Horizonte", "Puentes"]
+    assert drawn == [row[1] for row in rows] + [row[2] for row in rows] + [row[3] for row in rows]
+    for row in rows:  # the health table above the chart says the same
+        health = ana.page.locator(f".health-table tr[data-circle='{row[0]}']")
+        assert health.locator(".attendance").inner_text() == row[1]
+        assert health.locator(".check-in-rate").inner_text() == row[2]
+    drawn, rows = ana.chart("weekly-attendance")
+    assert drawn == numbers([row[3] for row in rows]) + numbers([row[4] for row in rows])
+    drawn, rows = ana.chart("response-times")
+    assert {row[0] for row in rows} == {"Amani Wanjiru", "Diego Ramírez", "Lucía Fernández"}
+    assert {f"{row[3]} min" for row in rows} <= set(drawn)
+    assert "A member keeps promoting his business" in ana.page.inner_text("#concerns")
+    ana.shot("progress-programme-ana.png")
+
+    # The attendance export, streamed by daphne, downloads with a row per expected seat.
+    with ana.page.expect_download() as download_info:
+        ana.page.click("#exports >> text=Attendance (CSV)")
+    download = download_info.value
+    assert download.suggested_filename == f"attendance-programme-{programme_id}.csv"
+    lines = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8-sig"))))
+    assert lines[0][:2] == ["circle", "session"]
+    assert len(lines) > 100
