@@ -134,7 +134,7 @@ def test_a_member_states_preferred_and_avoided_coaches_on_their_profile(chromium
     page.check(f"input[name=coach_{diego.pk}][value=prefer]")
     page.check(f"input[name=coach_{amani.pk}][value=avoid]")
     section.locator("button[type=submit]").click()
-    page.wait_for_selector("text=Your coach preferences are saved.")
+    page.wait_for_selector("text=Tus preferencias de coach están guardadas.")  # Pedro reads Spanish
     assert page.is_checked(f"input[name=coach_{diego.pk}][value=prefer]")
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "matching-preferences.png"), full_page=True)

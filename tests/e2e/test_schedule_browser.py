@@ -68,7 +68,7 @@ def test_a_weekly_session_goes_from_a_suggested_slot_to_a_commitment_done(people
     assert "Europe/Madrid" in lucia.page.inner_text("#schedule-zone")
     first_slot = lucia.page.locator(".slot-pick").first
     assert lucia.page.locator(".slot-pick").count() == 5
-    assert "fits everyone" in lucia.page.locator(".slot").first.inner_text()
+    assert "a todos les va bien" in lucia.page.locator(".slot").first.inner_text()  # Lucía reads Spanish
     first_slot.click()
     picked_date, picked_time = first_slot.get_attribute("data-date"), first_slot.get_attribute("data-time")
     assert lucia.page.input_value("#id_date") == picked_date

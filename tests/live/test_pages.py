@@ -187,6 +187,7 @@ def test_the_coach_sees_five_suggested_slots_that_fit_everyone_in_her_zone(clien
 
 
 def test_a_slot_lists_who_is_asleep_at_what_local_time(client, puentes):
+    User.objects.filter(username="lucia.coach").update(ui_language="en")  # slot logic, in English
     # Mateo moves to Tokyo: no time is waking for both Tokyo and Mexico City.
     User.objects.filter(username="mateo").update(timezone="Asia/Tokyo")
     client.force_login(user("lucia.coach"))
@@ -200,6 +201,7 @@ def test_a_slot_lists_who_is_asleep_at_what_local_time(client, puentes):
 
 
 def test_a_slot_says_who_is_not_available(client, puentes):
+    User.objects.filter(username="lucia.coach").update(ui_language="en")  # slot logic, in English
     camila = user("camila")
     for weekday in range(7):  # Camila can only meet early in her morning
         AvailabilityWindow.objects.create(
@@ -214,6 +216,7 @@ def test_a_slot_says_who_is_not_available(client, puentes):
 
 
 def test_the_slots_follow_the_length_asked_for_through_htmx(client, puentes):
+    User.objects.filter(username="lucia.coach").update(ui_language="en")  # slot logic, in English
     client.force_login(user("lucia.coach"))
     response = client.get(
         reverse("session_schedule", args=[puentes.pk]),
@@ -529,9 +532,11 @@ def test_the_member_marks_a_commitment_done_with_a_note(client, overdue):
 
 def test_the_open_commitments_include_shows_the_last_sessions_open_ones(series, overdue):
     next_session = series[1]
-    html = render_to_string(
-        "live/_open_commitments.html", {"commitments": logs.open_commitments_from_last_session(next_session)}
-    )
+    with translation.override("en"):
+        html = render_to_string(
+            "live/_open_commitments.html",
+            {"commitments": logs.open_commitments_from_last_session(next_session)},
+        )
     assert "Open commitments from the last session" in html
     assert "Camila Rojas" in html
     assert "Ask for feedback" in html
