@@ -258,7 +258,10 @@ def test_the_audit_is_append_only(world):
 def test_rule_errors_speak_the_callers_language(world):
     from django.utils import translation
 
-    with translation.override("es"), pytest.raises(CircleRuleError, match="Outsider no participa en Pilot."):
+    with (
+        translation.override("es"),
+        pytest.raises(CircleRuleError, match=r"Outsider no participa en Pilot\."),
+    ):
         services.assign_member(actor=world.admin, circle=world.circle, member=world.outsider)
 
 

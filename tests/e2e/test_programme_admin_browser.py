@@ -15,13 +15,17 @@ pytestmark = [pytest.mark.browser]
 SHOTS = Path(__file__).resolve().parents[2] / "test-results"
 
 
-def test_an_admin_places_an_imported_member_who_then_joins_the_circle(chromium, daphne_server, demo, tmp_path):
+def test_an_admin_places_an_imported_member_who_then_joins_the_circle(
+    chromium, daphne_server, demo, tmp_path
+):
     programme_id = demo["programme"]["id"]
     bad = tmp_path / "bad.csv"
     bad.write_text(HEADER + "zara@example.org,Zara Ahmed,member,Mars/Base,en,,\n", encoding="utf-8")
     good = tmp_path / "good.csv"
-    good.write_text(HEADER + "zara@example.org,Zara Ahmed,member,Africa/Cairo,en;ar,career,Wed 18:00-20:00\n",
-                    encoding="utf-8")
+    good.write_text(
+        HEADER + "zara@example.org,Zara Ahmed,member,Africa/Cairo,en;ar,career,Wed 18:00-20:00\n",
+        encoding="utf-8",
+    )
     SHOTS.mkdir(exist_ok=True)
     admin = chromium.new_context(locale="en-GB", viewport={"width": 1100, "height": 900})
     page = admin.new_page()
