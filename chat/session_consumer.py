@@ -84,6 +84,7 @@ class SessionConsumer(RoomConsumer):
 
     async def connect(self) -> None:
         self.live_id = 0
+        self.state_version = -1  # the newest session.state this socket has sent
         self.span_id: int | None = None
         self.live_groups: list[str] = []
         await super().connect()
@@ -95,9 +96,8 @@ class SessionConsumer(RoomConsumer):
         # In the groups before reading the state: whatever commits after the read reaches this socket.
         for group in self.live_groups:
             await self.channel_layer.group_add(group, self.channel_name)
-        self.span_id, state = await database_sync_to_async(room.join)(
-            user=self.user, session_id=self.live_id, channel=self.channel_name
-        )
+        self.span_id, state = await database_sync_to_async(room.join)(user=self.user, session_id=self.live_id)
+        self.state_version = state["version"]
         await self.send_frame(state)
         await self.send_frame({"type": "rtc.config", "ice_servers": room.ice_servers()})
 
@@ -105,9 +105,18 @@ class SessionConsumer(RoomConsumer):
         for group in self.live_groups:
             await self.channel_layer.group_discard(group, self.channel_name)
         if self.span_id is not None:
-            await database_sync_to_async(room.leave)(session_id=self.live_id, span_id=self.span_id)
+            state = await database_sync_to_async(room.leave)(session_id=self.live_id, span_id=self.span_id)
             self.span_id = None
+            if state is not None:  # committed: the others hear the new audience count
+                await self.channel_layer.group_send(room.session_group(self.live_id), room.state_event(state))
         await super().disconnect(code)
+
+    async def session_state(self, event: dict[str, Any]) -> None:
+        """Relay a new `session.state`, unless this socket already sent that one or a newer one."""
+        # Broadcasts from different transactions can arrive out of order; the version puts them back.
+        if not self.revoked and event["version"] > self.state_version:
+            self.state_version = event["version"]
+            await self.send(text_data=event["text"])
 
     async def dispatch_command(self, command: Command) -> None:
         if command.type == "rtc.signal":

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 CHROMIUM = Path("/usr/bin/chromium")
@@ -72,6 +73,7 @@ def fresh_shared_state() -> Iterator[None]:
     from django.core.cache import cache
 
     channel_layers.backends.clear()
+    translation.activate(settings.LANGUAGE_CODE)  # a request in an earlier test may have left Spanish active
     if settings.REDIS_URL:
         import redis
 

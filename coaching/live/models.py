@@ -36,6 +36,8 @@ class LiveSession(models.Model):
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     stage = models.JSONField(_("on stage"), default=list, blank=True)  # user ids, in the order they came up
     hands = models.JSONField(_("raised hands"), default=list, blank=True)  # user ids, oldest first
+    # Grows with each change of the room's state: a socket never shows an older state after a newer one.
+    state_version = models.PositiveBigIntegerField(default=0, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("scheduled by")
     )

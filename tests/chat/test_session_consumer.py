@@ -7,14 +7,17 @@ from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from chat.models import Message
 from chat.session_consumer import SESSION_PARSERS
+from circles import services as circles_services
 from circles.models import Circle
 from coaching.accounts.models import User
+from coaching.live import room
 from coaching.live.models import Attendance, LiveSession
 from tests.chat.conftest import new_id, rooms
 
@@ -63,6 +66,14 @@ async def state_where(socket: WebsocketCommunicator, check, *, timeout: float = 
         assert frame["type"] in CHATTER, frame
 
 
+async def signals_heard(socket: WebsocketCommunicator) -> list[dict[str, Any]]:
+    """The `rtc.signal` frames among everything waiting on the socket now."""
+    frames = []
+    while not await socket.receive_nothing(timeout=0.3):
+        frames.append(await socket.receive_json_from())
+    return [frame for frame in frames if frame["type"] == "rtc.signal"]
+
+
 async def refused(path: str, user) -> int:
     socket = WebsocketCommunicator(rooms, path)
     socket.scope["user"] = user
@@ -82,11 +93,25 @@ async def error_for(socket: WebsocketCommunicator, frame: dict[str, Any]) -> dic
 
 
 @pytest.fixture
-async def live(join, horizonte):
+def enter(join, horizonte):
+    """Open a socket to the session as a person; returns it once it has its state and ICE servers."""
+
+    async def _enter(username: str) -> tuple[WebsocketCommunicator, dict[str, Any]]:
+        socket, _ = await join(username, horizonte["path"])
+        state = await socket.receive_json_from()
+        assert state["type"] == "session.state", state
+        assert (await socket.receive_json_from())["type"] == "rtc.config"
+        return socket, state
+
+    return _enter
+
+
+@pytest.fixture
+async def live(enter):
     """The coach and two members in the room, the session started by the coach."""
-    coach, _ = await join("diego.coach", horizonte["path"])
-    sofia, _ = await join("sofia", horizonte["path"])
-    lucas, _ = await join("lucas", horizonte["path"])
+    coach, _ = await enter("diego.coach")
+    sofia, _ = await enter("sofia")
+    lucas, _ = await enter("lucas")
     await coach.send_json_to({"type": "session.start"})
     for socket in (coach, sofia, lucas):
         await state_where(socket, lambda s: s["status"] == "live")
@@ -108,23 +133,24 @@ async def test_joining_sends_hello_then_the_state_then_the_ice_servers(join, hor
         "hands": [],
         "audience": 1,
         "stage_limit": 6,
+        "version": 1,
     }
     assert await sofia.receive_json_from() == {"type": "rtc.config", "ice_servers": settings.LIVE_ICE_SERVERS}
 
 
-async def test_the_audience_count_follows_people_coming_and_going(join, horizonte):
-    sofia, _ = await join("sofia", horizonte["path"])
-    lucas, _ = await join("lucas", horizonte["path"])
-    assert (await sofia.receive_json_from())["audience"] == 1  # her own snapshot on joining
+async def test_the_audience_count_follows_people_coming_and_going(enter):
+    sofia, mine = await enter("sofia")
+    assert mine["audience"] == 1
+    lucas, _ = await enter("lucas")
     assert (await state_where(sofia, lambda s: True))["audience"] == 2
     await lucas.disconnect()
     assert (await state_where(sofia, lambda s: True))["audience"] == 1
 
 
-async def test_the_coach_starts_the_session_and_comes_on_stage(join, horizonte):
+async def test_the_coach_starts_the_session_and_comes_on_stage(enter, horizonte):
     ids = horizonte["ids"]
-    coach, _ = await join("diego.coach", horizonte["path"])
-    sofia, _ = await join("sofia", horizonte["path"])
+    coach, _ = await enter("diego.coach")
+    sofia, _ = await enter("sofia")
     await coach.send_json_to({"type": "session.start"})
     state = await state_where(sofia, lambda s: s["status"] == "live")
     assert state["stage"] == [ids["diego.coach"]]
@@ -147,9 +173,9 @@ async def test_only_the_coach_starts_ends_invites_removes_and_mutes(live, horizo
         assert (await error_for(sofia, frame))["code"] == "forbidden", frame
 
 
-async def test_stage_frames_wait_for_the_session_to_be_live(join, horizonte):
-    coach, _ = await join("diego.coach", horizonte["path"])
-    sofia, _ = await join("sofia", horizonte["path"])
+async def test_stage_frames_wait_for_the_session_to_be_live(enter, horizonte):
+    coach, _ = await enter("diego.coach")
+    sofia, _ = await enter("sofia")
     error = await error_for(sofia, {"type": "hand.raise"})
     assert (error["code"], error["detail"]) == ("forbidden", "The session is not live.")
     assert (await error_for(coach, {"type": "session.end"}))["code"] == "forbidden"
@@ -191,12 +217,12 @@ async def test_the_coach_invites_from_the_hand_queue(live, horizonte):
     assert (await next_frame(sofia, "error"))["code"] == "forbidden"  # on stage already
 
 
-async def test_the_seventh_person_on_stage_is_refused_with_stage_full(join, horizonte):
+async def test_the_seventh_person_on_stage_is_refused_with_stage_full(enter, horizonte):
     ids = horizonte["ids"]
-    coach, _ = await join("diego.coach", horizonte["path"])
+    coach, _ = await enter("diego.coach")
     members = ["sofia", "lucas", "emma", "martina", "nicolas", "olivia"]
     for username in members:
-        await join(username, horizonte["path"])
+        await enter(username)
     await coach.send_json_to({"type": "session.start"})
     for username in members[:5]:
         await coach.send_json_to({"type": "stage.invite", "user": ids[username]})
@@ -256,11 +282,8 @@ async def test_signals_go_unchanged_to_the_other_stage_member_only(join, live, h
     candidate = {"candidate": {"candidate": "candidate:1 1 udp 2122260223 10.0.0.2 54321 typ host"}}
     await sofia.send_json_to({"type": "rtc.signal", "to": ids["diego.coach"], "data": candidate})
     assert (await next_frame(coach, "rtc.signal"))["data"] == candidate
-    for socket in (lucas, sofia_in_circle):
-        frames = []
-        while not await socket.receive_nothing(timeout=0.3):
-            frames.append(await socket.receive_json_from())
-        assert [f for f in frames if f["type"] == "rtc.signal"] == []
+    assert await signals_heard(lucas) == []
+    assert await signals_heard(sofia_in_circle) == []
 
 
 async def test_signals_from_the_audience_or_to_it_are_forbidden(live, horizonte):
@@ -274,10 +297,10 @@ async def test_signals_from_the_audience_or_to_it_are_forbidden(live, horizonte)
     assert (await error_for(coach, {"type": "rtc.signal", "to": ids["diego.coach"], "data": data}))[
         "code"
     ] == "forbidden"
-    assert (await error_for(coach, {"type": "rtc.signal", "to": 999_999, "data": data}))["code"] == "not_found"
-    assert await sofia.receive_nothing(timeout=0.2) or all(
-        f["type"] != "rtc.signal" for f in [await sofia.receive_json_from()]
-    )
+    assert (await error_for(coach, {"type": "rtc.signal", "to": 999_999, "data": data}))[
+        "code"
+    ] == "not_found"
+    assert await signals_heard(sofia) == []
 
 
 async def test_bad_signals_are_invalid_or_too_long(live, horizonte):
@@ -291,7 +314,11 @@ async def test_bad_signals_are_invalid_or_too_long(live, horizonte):
         {"type": "rtc.signal", "data": {}},
     ):
         assert (await error_for(coach, frame))["code"] == "invalid_frame", frame
-    huge = {"type": "rtc.signal", "to": to, "data": {"description": {"type": "offer", "sdp": "a=x\r\n" * 14_000}}}
+    huge = {
+        "type": "rtc.signal",
+        "to": to,
+        "data": {"description": {"type": "offer", "sdp": "a=x\r\n" * 14_000}},
+    }
     assert (await error_for(coach, huge))["code"] == "too_long"
     # The socket stays open and usable.
     await coach.send_json_to({"type": "ping"})
@@ -327,7 +354,11 @@ async def test_a_stage_member_who_drops_comes_back_to_the_same_state(join, live,
     back, _ = await join("sofia", horizonte["path"])
     state = await back.receive_json_from()
     assert state["type"] == "session.state"
-    assert (state["status"], state["stage"], state["hands"]) == ("live", [ids["diego.coach"], ids["sofia"]], [])
+    assert (state["status"], state["stage"], state["hands"]) == (
+        "live",
+        [ids["diego.coach"], ids["sofia"]],
+        [],
+    )
     assert (await back.receive_json_from())["type"] == "rtc.config"
     await coach.send_json_to({"type": "rtc.signal", "to": ids["sofia"], "data": {"pc": "again"}})
     assert (await next_frame(back, "rtc.signal"))["data"] == {"pc": "again"}
@@ -356,13 +387,26 @@ async def test_ending_clears_the_stage_and_keeps_attendance(live, horizonte):
     assert (await next_frame(coach, "message.new"))["message"]["body"] == "Thank you all!"
 
 
-async def test_messages_sent_in_the_session_are_tagged_with_it(join, horizonte):
-    sofia, _ = await join("sofia", horizonte["path"])
+async def test_messages_sent_in_the_session_are_tagged_with_it(join, enter, horizonte):
+    sofia, _ = await enter("sofia")
     in_circle, _ = await join("lucas", horizonte["circle_path"])
     await sofia.send_json_to({"type": "message.send", "client_id": new_id(), "body": "Ready when you are"})
     assert (await next_frame(in_circle, "message.new"))["message"]["body"] == "Ready when you are"
     message = await database_sync_to_async(Message.objects.get)()
     assert message.session_id == horizonte["session"]
+
+
+async def test_a_socket_never_goes_back_to_an_older_state(enter, horizonte):
+    sofia, state = await enter("sofia")
+    layer = get_channel_layer()
+    group = f"live.{horizonte['session']}"
+    older = {**state, "audience": 99, "version": state["version"] - 1}
+    await layer.group_send(group, room.state_event(older))
+    await layer.group_send(group, room.state_event(state))  # the one it has: not sent twice
+    assert await sofia.receive_nothing(timeout=0.3)
+    newer = {**state, "audience": 7, "version": state["version"] + 1}
+    await layer.group_send(group, room.state_event(newer))
+    assert await sofia.receive_json_from() == newer
 
 
 async def test_the_circle_page_does_not_hear_the_stage(join, live, horizonte):
@@ -374,6 +418,28 @@ async def test_the_circle_page_does_not_hear_the_stage(join, live, horizonte):
     while not await in_circle.receive_nothing(timeout=0.3):
         frames.append(await in_circle.receive_json_from())
     assert {f["type"] for f in frames} <= {"presence"}
+
+
+async def test_a_member_removed_from_the_circle_is_cut_off(enter, horizonte):
+    sofia, _ = await enter("sofia")
+
+    def remove_sofia() -> None:
+        circles_services.remove_member(
+            actor=User.objects.get(username="ana.admin"),
+            circle=Circle.objects.get(name="Horizonte"),
+            member=User.objects.get(username="sofia"),
+            reason="left the programme",
+        )
+
+    await database_sync_to_async(remove_sofia)()
+    output = await sofia.receive_output(timeout=2)
+    while output["type"] != "websocket.close":
+        output = await sofia.receive_output(timeout=2)
+    assert output["code"] == 4403
+    assert (
+        await refused(horizonte["path"], await database_sync_to_async(User.objects.get)(username="sofia"))
+        == 4403
+    )
 
 
 async def test_only_the_circle_may_enter(horizonte):

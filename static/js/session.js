@@ -1,0 +1,767 @@
+// Circles live session: lobby, stage (WebRTC mesh between the people on stage), hands and coach controls.
+// Contract: /work/shared/spec/realtime-protocol.md, "Live session rooms"; docs/protocol.md describes the
+// signalling data below. The session chat beside the stage is chat.js on its own socket to the same room.
+//
+// Signalling: each RTCPeerConnection has a random id `pc`, sent with everything it signals, so either side
+// can tell a fresh connection from the other end (a reload, a reconnect) from the one it knows:
+//   {pc, ready: true}            a connection made on its own initiative says it is listening
+//   {pc, description: {type, sdp}}, {pc, candidate: {...}}   perfect negotiation (polite = the higher id;
+//                                the impolite side makes the first offer of each connection)
+// Only people on stage open peer connections; the audience never asks for a camera.
+(() => {
+  "use strict";
+
+  const configNode = document.getElementById("session-config");
+  if (!configNode) return;
+  const config = JSON.parse(configNode.textContent);
+  const strings = JSON.parse(document.getElementById("session-strings").textContent);
+  const me = config.me;
+  const PING_EVERY = 25000;
+  const PONG_WITHIN = 10000;
+  const STUCK_AFTER = 25000; // a connection not up by then starts over
+  const QUEUE_LIMIT = 200;
+  // Modest video: in a mesh each person on stage sends one stream to every other one.
+  const VIDEO = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 24 } };
+
+  const $ = (id) => document.getElementById(id);
+  const ui = {
+    root: $("session"),
+    status: $("session-status"),
+    statusText: $("session-status-text"),
+    lobby: $("session-lobby"),
+    live: $("session-live"),
+    ended: $("session-ended"),
+    start: $("session-start"),
+    grid: $("stage-grid"),
+    audienceNote: $("session-audience-note"),
+    mediaProblem: $("session-media-problem"),
+    mediaText: $("session-media-text"),
+    mediaRetry: $("session-media-retry"),
+    notice: $("session-notice"),
+    play: $("session-play"),
+    error: $("session-error"),
+    raise: $("hand-raise"),
+    lower: $("hand-lower"),
+    mic: $("toggle-mic"),
+    camera: $("toggle-camera"),
+    leave: $("stage-leave"),
+    muteAll: $("mute-all"),
+    end: $("session-end"),
+    stageSection: $("stage-section"),
+    handSection: $("hand-section"),
+    stageList: $("stage-list"),
+    stageCount: $("stage-count"),
+    handList: $("hand-list"),
+    audience: $("audience-count"),
+  };
+
+  function t(key, values) {
+    let text = strings[key] || key;
+    for (const [name, value] of Object.entries(values || {})) text = text.split(`%(${name})s`).join(String(value));
+    return text;
+  }
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  const nameOf = (id) => config.people[String(id)] || "?";
+
+  function randomId() {
+    const bytes = crypto.getRandomValues(new Uint8Array(8));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // ---------------------------------------------------------------- state
+  let state = config.state; // the last session.state
+  let iceServers = null; // from rtc.config; null until this socket's arrives
+  const peers = new Map(); // user id -> peer
+  let queued = []; // [from, data] signals that came before we could take them
+  let opened = 0; // peer connections this page ever made (for the test hook)
+  let localStream = null;
+  let media = "none"; // none | pending | ready | failed
+  let mediaGeneration = 0;
+  let micOn = true;
+  let cameraOn = true;
+
+  const live = () => state.status === "live";
+  const onStage = () => live() && state.stage.includes(me.id);
+
+  // ---------------------------------------------------------------- socket
+  let socket = null;
+  let attempt = 0;
+  let reconnectTimer = null;
+  let pingTimer = null;
+  let pongTimer = null;
+  let lastHeard = 0;
+  let finalClose = false;
+  let welcomed = false;
+
+  function setStatus(kind, text) {
+    ui.status.dataset.state = kind;
+    if (ui.statusText.textContent !== text) ui.statusText.textContent = text;
+  }
+
+  function statusText() {
+    return t(`status_${state.status}`);
+  }
+
+  function send(frame) {
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  function connect() {
+    clearTimeout(reconnectTimer);
+    if (finalClose || (socket && socket.readyState <= WebSocket.OPEN)) return;
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const ws = new WebSocket(`${scheme}://${location.host}${config.socketPath}`);
+    socket = ws;
+    setStatus(attempt ? "reconnecting" : "connecting", attempt ? t("reconnecting") : t("connecting"));
+    ws.addEventListener("message", (event) => {
+      if (ws !== socket) return;
+      lastHeard = Date.now();
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch (_) {
+        return;
+      }
+      handle(frame);
+    });
+    ws.addEventListener("close", (event) => {
+      if (ws === socket) onClosed(event.code);
+    });
+  }
+
+  function onClosed(code) {
+    socket = null;
+    iceServers = null;
+    clearInterval(pingTimer);
+    clearTimeout(pongTimer);
+    if (code === 4401 || code === 4403 || code === 4404) {
+      finalClose = true;
+      closeAllPeers();
+      stopMedia();
+      setStatus("closed", t(`closed_${code}`));
+      ui.root.dataset.closed = "true";
+      return;
+    }
+    setStatus("reconnecting", t("reconnecting"));
+    const ceiling = Math.min(15000, 500 * 2 ** attempt);
+    attempt += 1;
+    reconnectTimer = setTimeout(connect, ceiling / 2 + Math.random() * (ceiling / 2));
+  }
+
+  function drop() {
+    const dead = socket;
+    socket = null;
+    try {
+      dead.close();
+    } catch (_) {
+      // already closing
+    }
+    onClosed(1006);
+  }
+
+  function startHeartbeat() {
+    clearInterval(pingTimer);
+    pingTimer = setInterval(() => {
+      const sentAt = Date.now();
+      if (!send({ type: "ping" })) return;
+      clearTimeout(pongTimer);
+      // A half-open connection never errors by itself: no answer means it is dead.
+      pongTimer = setTimeout(() => {
+        if (lastHeard < sentAt && socket) drop();
+      }, PONG_WITHIN);
+    }, PING_EVERY);
+  }
+
+  function handle(frame) {
+    switch (frame.type) {
+      case "hello":
+        attempt = 0;
+        startHeartbeat();
+        if (welcomed) {
+          // Back after a drop: signals may have been lost meanwhile, so every connection starts afresh.
+          closeAllPeers();
+          queued = [];
+        }
+        welcomed = true;
+        break;
+      case "session.state":
+        // Versions only grow; one older than what is shown is a late echo (say, from before a reconnect).
+        if (typeof frame.version !== "number" || frame.version >= (state.version || 0)) applyState(frame);
+        break;
+      case "rtc.config":
+        iceServers = Array.isArray(frame.ice_servers) ? frame.ice_servers : [];
+        setStatus("connected", statusText());
+        syncPeers();
+        break;
+      case "rtc.signal":
+        onSignal(Number(frame.from), frame.data || {});
+        break;
+      case "mute":
+        if (frame.by !== me.id) mutedByCoach();
+        break;
+      case "error":
+        showError(frame.detail);
+        break;
+      default:
+        break; // pong, presence, chat frames (chat.js shows those)
+    }
+  }
+
+  let errorTimer = null;
+  function showError(text) {
+    ui.error.textContent = text || "";
+    ui.error.hidden = !text;
+    clearTimeout(errorTimer);
+    if (text) errorTimer = setTimeout(() => showError(""), 8000);
+  }
+
+  let noticeTimer = null;
+  function showNotice(text, { sticky = false } = {}) {
+    ui.notice.textContent = text || "";
+    ui.notice.hidden = !text;
+    clearTimeout(noticeTimer);
+    if (text && !sticky) noticeTimer = setTimeout(() => showNotice(""), 8000);
+  }
+
+  // ---------------------------------------------------------------- state and rendering
+  function applyState(frame) {
+    state = {
+      status: frame.status,
+      stage: (frame.stage || []).map(Number),
+      hands: (frame.hands || []).map(Number),
+      audience: Number(frame.audience) || 0,
+      stage_limit: Number(frame.stage_limit) || 6,
+      version: Number(frame.version) || 0,
+    };
+    ui.root.dataset.status = state.status;
+    ui.lobby.hidden = state.status !== "scheduled";
+    ui.live.hidden = state.status !== "live";
+    ui.ended.hidden = state.status !== "ended";
+    if (socket && iceServers !== null) setStatus("connected", statusText());
+    renderLists();
+    renderGrid();
+    syncStage();
+    renderControls();
+  }
+
+  function personItem(id, extra) {
+    const item = el("li", "session-person");
+    item.dataset.user = String(id);
+    const name = el("span", "session-person-name", id === me.id ? t("you", { name: nameOf(id) }) : nameOf(id));
+    item.append(name);
+    if (id === config.coach) item.append(" ", el("span", "badge", t("coach")));
+    if (extra) item.append(" ", extra);
+    return item;
+  }
+
+  function renderLists() {
+    const full = state.stage.length >= state.stage_limit;
+    ui.stageCount.textContent = live() ? `(${t("stage_count", { count: state.stage.length, limit: state.stage_limit })})` : "";
+    ui.stageList.replaceChildren(
+      ...state.stage.map((id) => {
+        let button = null;
+        if (config.isCoach && id !== me.id) {
+          button = el("button", "link session-remove", t("remove"));
+          button.type = "button";
+          button.setAttribute("aria-label", t("remove_person", { name: nameOf(id) }));
+          button.addEventListener("click", () => send({ type: "stage.remove", user: id }));
+        }
+        return personItem(id, button);
+      }),
+    );
+    if (!state.stage.length) ui.stageList.append(el("li", "muted", t("stage_empty")));
+    ui.handList.replaceChildren(
+      ...state.hands.map((id) => {
+        let button = null;
+        if (config.isCoach) {
+          button = el("button", "secondary session-invite", t("invite"));
+          button.type = "button";
+          button.setAttribute("aria-label", t("invite_person", { name: nameOf(id) }));
+          button.disabled = full;
+          if (full) button.title = t("stage_full");
+          button.addEventListener("click", () => send({ type: "stage.invite", user: id }));
+        }
+        return personItem(id, button);
+      }),
+    );
+    if (!state.hands.length) ui.handList.append(el("li", "muted", t("hands_empty")));
+    ui.stageSection.hidden = !live();
+    ui.handSection.hidden = !live();
+    // Before the start everyone in the room is waiting; afterwards nobody is counted any more.
+    const count = state.audience;
+    const prefix = live() ? "audience" : "waiting";
+    ui.audience.hidden = state.status === "ended";
+    ui.audience.textContent =
+      count === 0 ? t(`${prefix}_none`) : count === 1 ? t(`${prefix}_one`) : t(`${prefix}_many`, { count });
+  }
+
+  function renderControls() {
+    const here = live();
+    const up = state.hands.includes(me.id);
+    const staged = onStage();
+    ui.raise.hidden = !here || staged || up;
+    ui.lower.hidden = !here || !up;
+    ui.leave.hidden = !staged;
+    const hasAudio = Boolean(localStream && localStream.getAudioTracks().length);
+    const hasVideo = Boolean(localStream && localStream.getVideoTracks().length);
+    ui.mic.hidden = !staged || !hasAudio;
+    ui.camera.hidden = !staged || !hasVideo;
+    ui.mic.textContent = micOn ? t("mic_on") : t("mic_off");
+    ui.camera.textContent = cameraOn ? t("camera_on") : t("camera_off");
+    ui.mic.classList.toggle("is-off", !micOn);
+    ui.camera.classList.toggle("is-off", !cameraOn);
+    ui.audienceNote.hidden = staged;
+    if (ui.muteAll) ui.muteAll.hidden = !here;
+  }
+
+  // One tile per person on stage, in stage order; video only where this page has a stream for it.
+  const tiles = new Map(); // user id -> {item, video, status}
+
+  function tileFor(id) {
+    let tile = tiles.get(id);
+    if (tile) return tile;
+    const item = el("li", "stage-tile");
+    item.dataset.user = String(id);
+    const video = document.createElement("video");
+    video.autoplay = true;
+    video.playsInline = true;
+    if (id === me.id) {
+      video.muted = true; // never hear yourself
+      item.classList.add("is-me");
+    }
+    const initial = el("span", "stage-initial", nameOf(id).trim().charAt(0).toUpperCase());
+    initial.setAttribute("aria-hidden", "true");
+    const label = el("span", "stage-name", id === me.id ? t("you", { name: nameOf(id) }) : nameOf(id));
+    const status = el("span", "stage-status");
+    status.setAttribute("aria-live", "polite");
+    item.append(initial, video, label, status);
+    tile = { item, video, status };
+    tiles.set(id, tile);
+    return tile;
+  }
+
+  function show(tile, stream) {
+    if (tile.video.srcObject !== stream) tile.video.srcObject = stream;
+    tile.item.classList.toggle("has-video", Boolean(stream));
+    if (stream) play(tile.video);
+  }
+
+  function play(video) {
+    const started = video.play();
+    if (started && typeof started.catch === "function") {
+      started.catch((error) => {
+        // Autoplay with sound can be refused until the person interacts with the page.
+        if (error && error.name === "NotAllowedError") ui.play.hidden = false;
+      });
+    }
+  }
+
+  ui.play.addEventListener("click", () => {
+    ui.play.hidden = true;
+    for (const tile of tiles.values()) if (tile.video.srcObject) play(tile.video);
+  });
+
+  function renderGrid() {
+    const ids = live() ? state.stage : [];
+    for (const [id, tile] of tiles) {
+      if (!ids.includes(id)) {
+        tile.video.srcObject = null;
+        tile.item.remove();
+        tiles.delete(id);
+      }
+    }
+    ui.grid.replaceChildren(...ids.map((id) => tileFor(id).item));
+    ui.grid.hidden = ids.length === 0;
+    ui.grid.dataset.count = String(ids.length);
+    if (tiles.has(me.id)) show(tiles.get(me.id), localStream);
+    for (const peer of peers.values()) if (tiles.has(peer.user)) show(tiles.get(peer.user), peer.stream);
+  }
+
+  // ---------------------------------------------------------------- camera and microphone
+  function syncStage() {
+    if (!onStage()) {
+      closeAllPeers();
+      stopMedia();
+      hideMediaProblem();
+      return;
+    }
+    if (media === "none") startMedia();
+    syncPeers();
+  }
+
+  async function startMedia() {
+    media = "pending";
+    const generation = ++mediaGeneration;
+    showNotice(t("media_starting"), { sticky: true });
+    const { stream, note } = await acquire();
+    if (generation !== mediaGeneration || !onStage()) {
+      // Taken off the stage while the browser was asking: let go of the devices at once.
+      if (stream) stream.getTracks().forEach((track) => track.stop());
+      return;
+    }
+    showNotice(note ? t(note) : "");
+    localStream = stream;
+    media = stream ? "ready" : "failed";
+    micOn = true;
+    cameraOn = true;
+    if (stream) hideMediaProblem();
+    renderGrid();
+    renderControls();
+    for (const peer of peers.values()) sendTracks(peer);
+    syncPeers();
+  }
+
+  async function acquire() {
+    if (!navigator.mediaDevices || typeof navigator.mediaDevices.getUserMedia !== "function") {
+      showMediaProblem("media_insecure");
+      return { stream: null };
+    }
+    try {
+      return { stream: await navigator.mediaDevices.getUserMedia({ audio: true, video: VIDEO }) };
+    } catch (error) {
+      const name = error && error.name;
+      if (name === "NotFoundError" || name === "OverconstrainedError") {
+        // One of the two may still be there: a laptop without a camera, a desktop without a microphone.
+        for (const [constraints, note] of [
+          [{ audio: true }, "media_audio_only"],
+          [{ video: VIDEO }, "media_video_only"],
+        ]) {
+          try {
+            return { stream: await navigator.mediaDevices.getUserMedia(constraints), note };
+          } catch (_) {
+            // try the other one
+          }
+        }
+        showMediaProblem("media_missing");
+      } else if (name === "NotAllowedError" || name === "SecurityError") {
+        showMediaProblem("media_blocked");
+      } else if (name === "NotReadableError" || name === "AbortError") {
+        showMediaProblem("media_busy");
+      } else {
+        showMediaProblem("media_failed");
+      }
+      return { stream: null };
+    }
+  }
+
+  function showMediaProblem(key) {
+    ui.mediaText.textContent = t(key);
+    ui.mediaProblem.dataset.problem = key;
+    ui.mediaProblem.hidden = false;
+  }
+
+  function hideMediaProblem() {
+    ui.mediaProblem.hidden = true;
+    delete ui.mediaProblem.dataset.problem;
+  }
+
+  ui.mediaRetry.addEventListener("click", () => {
+    if (!onStage() || media === "pending") return;
+    hideMediaProblem();
+    if (localStream) localStream.getTracks().forEach((track) => track.stop());
+    localStream = null;
+    media = "none";
+    startMedia();
+  });
+
+  function stopMedia() {
+    mediaGeneration += 1; // an acquisition still under way lets go of what it gets
+    if (localStream) localStream.getTracks().forEach((track) => track.stop());
+    localStream = null;
+    media = "none";
+    showNotice("");
+  }
+
+  function setMic(on) {
+    micOn = on;
+    if (localStream) localStream.getAudioTracks().forEach((track) => (track.enabled = on));
+    renderControls();
+  }
+
+  function mutedByCoach() {
+    if (!localStream || !localStream.getAudioTracks().length) return;
+    setMic(false);
+    showNotice(t("muted_by_coach"));
+  }
+
+  ui.mic.addEventListener("click", () => setMic(!micOn));
+  ui.camera.addEventListener("click", () => {
+    cameraOn = !cameraOn;
+    if (localStream) localStream.getVideoTracks().forEach((track) => (track.enabled = cameraOn));
+    if (tiles.has(me.id)) tiles.get(me.id).item.classList.toggle("camera-off", !cameraOn);
+    renderControls();
+  });
+
+  // ---------------------------------------------------------------- peer connections
+  function syncPeers() {
+    if (!onStage() || iceServers === null || media === "pending") return;
+    for (const id of state.stage) if (id !== me.id && !peers.has(id)) createPeer(id, { announce: true });
+    for (const id of Array.from(peers.keys())) if (!state.stage.includes(id)) closePeer(id);
+    // Only the newest connection of each sender matters; what its earlier ones said is history.
+    const newest = new Map();
+    for (const [from, data] of queued) newest.set(from, data.pc);
+    const waiting = queued.filter(([from, data]) => data.pc === newest.get(from));
+    queued = [];
+    for (const [from, data] of waiting) onSignal(from, data);
+  }
+
+  function signal(peer, data) {
+    send({ type: "rtc.signal", to: peer.user, data: { pc: peer.id, ...data } });
+  }
+
+  function sendTracks(peer) {
+    if (!localStream) return;
+    const senders = peer.pc.getSenders();
+    for (const track of localStream.getTracks()) {
+      if (senders.some((sender) => sender.track === track)) continue;
+      // Reuse a receive-only slot of that kind (made while there was no media) before adding a new one.
+      const slot = peer.pc
+        .getTransceivers()
+        .find((tr) => tr.direction === "recvonly" && tr.receiver.track.kind === track.kind && !tr.sender.track);
+      if (slot) {
+        slot.sender.replaceTrack(track).catch(() => {});
+        slot.direction = "sendrecv";
+      } else {
+        peer.pc.addTrack(track, localStream);
+      }
+    }
+  }
+
+  function createPeer(user, { announce, remote = null }) {
+    const pc = new RTCPeerConnection({ iceServers: iceServers || [] });
+    opened += 1;
+    const peer = {
+      user,
+      id: randomId(),
+      remote,
+      pc,
+      polite: me.id > user,
+      makingOffer: false,
+      ignoreOffer: false,
+      negotiated: false,
+      chain: Promise.resolve(),
+      stream: new MediaStream(),
+      since: Date.now(),
+    };
+    peers.set(user, peer);
+    if (localStream) sendTracks(peer);
+    else {
+      // Without a camera or microphone this side still receives; the slots make it able to offer too.
+      pc.addTransceiver("audio", { direction: "recvonly" });
+      pc.addTransceiver("video", { direction: "recvonly" });
+    }
+    pc.addEventListener("negotiationneeded", async () => {
+      // The impolite side (the lower id) makes the first offer: a first offer of each side crossing on
+      // the wire is rolled back on the polite side, and Chromium then never gathers ICE candidates.
+      if (peers.get(user) !== peer || (peer.polite && !peer.negotiated)) return;
+      try {
+        peer.makingOffer = true;
+        await pc.setLocalDescription();
+        signal(peer, { description: pc.localDescription });
+      } catch (_) {
+        // A glare or a closed connection; perfect negotiation settles it with the next description.
+      } finally {
+        peer.makingOffer = false;
+      }
+    });
+    pc.addEventListener("icecandidate", ({ candidate }) => {
+      if (candidate && peers.get(user) === peer) signal(peer, { candidate: candidate.toJSON() });
+    });
+    pc.addEventListener("track", ({ track }) => {
+      for (const old of peer.stream.getTracks()) if (old.kind === track.kind && old !== track) peer.stream.removeTrack(old);
+      peer.stream.addTrack(track);
+      if (tiles.has(user)) show(tiles.get(user), peer.stream);
+    });
+    pc.addEventListener("connectionstatechange", () => {
+      if (peers.get(user) !== peer) return;
+      showPeerState(peer);
+      peer.since = Date.now(); // the watchdog measures time spent in the current state
+      if (pc.connectionState === "failed") pc.restartIce();
+    });
+    if (announce) signal(peer, { ready: true });
+    showPeerState(peer);
+    return peer;
+  }
+
+  function showPeerState(peer) {
+    const tile = tiles.get(peer.user);
+    if (!tile) return;
+    const connection = peer.pc.connectionState;
+    tile.item.dataset.connection = connection;
+    tile.status.textContent =
+      connection === "connected" ? "" : connection === "failed" ? t("peer_failed") : t("connecting_peer");
+  }
+
+  function closePeer(user) {
+    const peer = peers.get(user);
+    if (!peer) return;
+    peers.delete(user);
+    try {
+      peer.pc.close();
+    } catch (_) {
+      // already closed
+    }
+    peer.stream.getTracks().forEach((track) => peer.stream.removeTrack(track));
+    const tile = tiles.get(user);
+    if (tile) {
+      tile.video.srcObject = null;
+      tile.item.classList.remove("has-video");
+      delete tile.item.dataset.connection;
+    }
+  }
+
+  function closeAllPeers() {
+    for (const user of Array.from(peers.keys())) closePeer(user);
+  }
+
+  function restartPeer(user, { announce, remote = null }) {
+    closePeer(user);
+    const peer = createPeer(user, { announce, remote });
+    if (tiles.has(user)) show(tiles.get(user), peer.stream);
+    return peer;
+  }
+
+  function onSignal(from, data) {
+    if (!data || typeof data !== "object") return;
+    let peer = peers.get(from);
+    if (!peer) {
+      // Before our own connection exists (media still starting, or our state is a moment behind).
+      if (live() && state.status !== "ended") {
+        queued.push([from, data]);
+        if (queued.length > QUEUE_LIMIT) queued.shift();
+      }
+      return;
+    }
+    const id = data.pc;
+    if (data.ready) {
+      if (id === peer.remote) return;
+      if (peer.remote !== null) {
+        restartPeer(from, { announce: false, remote: id }); // the other end started over
+        return;
+      }
+      peer.remote = id;
+      // Our offer may have gone out before they were listening: send it again (a repeat answer is ignored).
+      if (peer.pc.signalingState === "have-local-offer" && peer.pc.localDescription) {
+        signal(peer, { description: peer.pc.localDescription });
+      }
+      return;
+    }
+    if (data.description) {
+      if (id !== peer.remote) {
+        if (data.description.type === "offer") {
+          if (peer.remote !== null) peer = restartPeer(from, { announce: false, remote: id });
+          else peer.remote = id;
+        } else if (data.description.type === "answer" && peer.pc.signalingState === "have-local-offer") {
+          peer.remote = id;
+        } else {
+          return; // from a connection that is gone
+        }
+      }
+      const target = peer;
+      target.chain = target.chain.then(() => takeDescription(target, data.description)).catch(() => {});
+    } else if (data.candidate && id === peer.remote) {
+      const target = peer;
+      target.chain = target.chain.then(() => takeCandidate(target, data.candidate)).catch(() => {});
+    }
+  }
+
+  async function takeDescription(peer, description) {
+    const pc = peer.pc;
+    if (peers.get(peer.user) !== peer) return;
+    if (description.type === "answer" && pc.signalingState === "stable") return; // a repeat
+    const collision = description.type === "offer" && (peer.makingOffer || pc.signalingState !== "stable");
+    peer.ignoreOffer = !peer.polite && collision;
+    if (peer.ignoreOffer) return;
+    await pc.setRemoteDescription(description); // a polite collision rolls back our offer implicitly
+    peer.negotiated = true;
+    if (description.type === "offer") {
+      await pc.setLocalDescription();
+      signal(peer, { description: pc.localDescription });
+    }
+  }
+
+  async function takeCandidate(peer, candidate) {
+    if (peers.get(peer.user) !== peer) return;
+    try {
+      await peer.pc.addIceCandidate(candidate);
+    } catch (error) {
+      if (!peer.ignoreOffer) throw error;
+    }
+  }
+
+  // A connection that never comes up (a signal lost at a bad moment) starts over, and says so.
+  setInterval(() => {
+    if (!onStage() || !socket) return;
+    for (const peer of Array.from(peers.values())) {
+      if (peer.pc.connectionState !== "connected" && Date.now() - peer.since > STUCK_AFTER) {
+        restartPeer(peer.user, { announce: true });
+      }
+    }
+  }, 5000);
+
+  // ---------------------------------------------------------------- controls
+  if (ui.start) ui.start.addEventListener("click", () => send({ type: "session.start" }));
+  ui.raise.addEventListener("click", () => send({ type: "hand.raise" }));
+  ui.lower.addEventListener("click", () => send({ type: "hand.lower" }));
+  ui.leave.addEventListener("click", () => send({ type: "stage.leave" }));
+  if (ui.muteAll) ui.muteAll.addEventListener("click", () => send({ type: "session.mute_all" }));
+  if (ui.end) {
+    ui.end.addEventListener("click", () => {
+      if (window.confirm(t("confirm_end"))) send({ type: "session.end" });
+    });
+  }
+
+  window.addEventListener("pagehide", () => {
+    closeAllPeers();
+    stopMedia();
+  });
+  window.addEventListener("online", () => {
+    attempt = 0;
+    if (!socket) connect();
+  });
+
+  applyState(state);
+  connect();
+
+  // A small read-only window for the person debugging a call, and for browser tests.
+  window.circlesSession = Object.freeze({
+    get state() {
+      return JSON.parse(JSON.stringify(state));
+    },
+    get peers() {
+      return Array.from(peers.values(), (peer) => ({
+        user: peer.user,
+        polite: peer.polite,
+        connectionState: peer.pc.connectionState,
+        signalingState: peer.pc.signalingState,
+      }));
+    },
+    get peerConnectionsOpened() {
+      return opened;
+    },
+    get media() {
+      return media;
+    },
+    get socket() {
+      return socket;
+    },
+    async inboundBytes(user, kind = "video") {
+      const peer = peers.get(user);
+      if (!peer) return 0;
+      let bytes = 0;
+      (await peer.pc.getStats()).forEach((report) => {
+        if (report.type === "inbound-rtp" && report.kind === kind) bytes += report.bytesReceived || 0;
+      });
+      return bytes;
+    },
+  });
+})();
