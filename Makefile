@@ -55,3 +55,14 @@ lock: $(BIN)/python
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3 var/static
+
+# Benchmarks (docs/benchmarks.md): chat fan-out against the baselines, then history paging.
+# They need PostgreSQL (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres) and redis-server.
+.PHONY: bench bench-quick
+bench: install
+	$(BIN)/python -m bench.chat
+	$(BIN)/python -m bench.history
+
+bench-quick: install
+	$(BIN)/python -m bench.chat --quick
+	$(BIN)/python -m bench.history --quick

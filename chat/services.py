@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -117,20 +119,27 @@ def _repeat(author: User, room: Room, client_id: uuid.UUID, body: str) -> Posted
     return Posted(existing, created=False)
 
 
+@functools.cache
+def _shared_cache() -> BaseCache:
+    # One cache client for the process: `django.core.cache.cache` is per async context, which gave every
+    # socket its own Redis connection pool.
+    return caches.create_connection("default")
+
+
 def _mutes_key(room_id: int) -> str:
     return f"chat:mutes:{room_id}"
 
 
 def _muted_until(*, user: User, room: Room) -> dt.datetime | None:
     # Mutes are rare and read on every send: keep each room's active mutes in the shared cache.
-    mutes: dict[int, dt.datetime] | None = cache.get(_mutes_key(room.pk))
+    mutes: dict[int, dt.datetime] | None = _shared_cache().get(_mutes_key(room.pk))
     if mutes is None:
         mutes = {}
         for user_id, until in Mute.objects.filter(room=room, until__gt=timezone.now()).values_list(
             "user_id", "until"
         ):
             mutes[user_id] = max(until, mutes.get(user_id, until))
-        cache.set(_mutes_key(room.pk), mutes, timeout=60)
+        _shared_cache().set(_mutes_key(room.pk), mutes, timeout=60)
     muted_until = mutes.get(user.pk)
     return muted_until if muted_until is not None and muted_until > timezone.now() else None
 
@@ -362,7 +371,7 @@ def mute_member(*, user: User, room: Room, member: User, minutes: int) -> Mute:
     mute = Mute.objects.create(
         room=room, user=member, muted_by=user, until=timezone.now() + dt.timedelta(minutes=minutes)
     )
-    transaction.on_commit(lambda: cache.delete(_mutes_key(room.pk)))
+    transaction.on_commit(lambda: _shared_cache().delete(_mutes_key(room.pk)))
     return mute
 
 

@@ -97,7 +97,7 @@ if REDIS_URL:
             "CONFIG": {
                 # redis-py 8 reads with a 5 s socket timeout by default, which kills channels-redis's
                 # idle blocking receive (channels_redis#422); the layer's own timeouts govern instead.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 1000}],
                 "prefix": CHANNEL_LAYER_PREFIX,
                 "capacity": 1500,
                 "expiry": 30,

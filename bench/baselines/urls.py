@@ -1,0 +1,7 @@
+"""No HTTP routes: the baselines only speak WebSocket."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
