@@ -6,6 +6,7 @@ import logging
 import time
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -24,6 +25,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
     kind = "circle"
     # Frame types a subclass adds (type -> parser returning a protocol.Command), e.g. the session frames.
     extra_parsers: dict[str, Any] = {}
+    # Group events that only relay encoded text to the client: they touch no database.
+    relay_events: frozenset[str] = frozenset({"room.frame"})
 
     async def connect(self) -> None:
         events.attach_loop()
@@ -111,10 +114,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 await self.send_frame(reply)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
-        # Channels tidies database connections in the sync thread before every handler; a relayed frame
+        # Channels tidies database connections in the sync thread before every handler; a relay event
         # touches no database, and that hop on every delivery was most of the per-message cost.
-        if message["type"] == "room.frame":
-            await self.room_frame(message)
+        if message["type"] in self.relay_events:
+            await getattr(self, get_handler_name(message))(message)
         else:
             await super().dispatch(message)
 

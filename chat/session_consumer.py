@@ -81,6 +81,7 @@ class SessionConsumer(RoomConsumer):
 
     kind = "session"
     extra_parsers = SESSION_PARSERS
+    relay_events = RoomConsumer.relay_events | {"session.state"}
 
     async def connect(self) -> None:
         self.live_id = 0

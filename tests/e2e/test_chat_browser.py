@@ -11,18 +11,12 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.pages import sign_in
+
 pytestmark = [pytest.mark.browser]
 SHOTS = Path(__file__).resolve().parents[2] / "test-results"
 CONNECTED = "#chat-status[data-state=connected]"
 TIMEOUT = 10_000
-
-
-def sign_in(page: Any, base_url: str, username: str, password: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
 
 
 class Person:

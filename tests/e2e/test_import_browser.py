@@ -6,17 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.pages import sign_in
+
 pytestmark = [pytest.mark.browser]
 SHOTS = Path(__file__).resolve().parents[2] / "test-results"
 HEADER = "email,name,role,timezone,languages,focus_areas,availability\n"
-
-
-def sign_in(page, base_url, username, password):
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
 
 
 def upload(page, path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from circles import proposal_tasks
 from circles.models import AssignmentAudit, Circle, MatchProposal, Programme
 from coaching.accounts.models import Notice, User
-from tests.e2e.test_import_browser import sign_in
+from tests.e2e.pages import sign_in
 
 pytestmark = [pytest.mark.browser]
 SHOTS = Path(__file__).resolve().parents[2] / "test-results"

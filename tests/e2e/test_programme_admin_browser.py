@@ -9,7 +9,8 @@ import pytest
 from circles.invitations import invite
 from circles.models import Programme
 from coaching.accounts.models import User
-from tests.e2e.test_import_browser import HEADER, sign_in, upload
+from tests.e2e.pages import sign_in
+from tests.e2e.test_import_browser import HEADER, upload
 
 pytestmark = [pytest.mark.browser]
 SHOTS = Path(__file__).resolve().parents[2] / "test-results"

@@ -6,15 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.pages import sign_in
+
 pytestmark = [pytest.mark.browser]
 SHOTS = Path(__file__).resolve().parents[2] / "test-results"
-
-
-def sign_in(page, base_url, username, password):
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("form.form button[type=submit]")
 
 
 def test_a_member_signs_in_and_sees_their_circle_in_english_then_spanish(chromium, daphne_server, demo):
@@ -55,7 +50,7 @@ def test_a_spanish_speaking_member_gets_spanish_from_the_first_page(chromium, da
 def test_a_wrong_password_keeps_the_member_on_the_sign_in_page(chromium, daphne_server, demo):
     context = chromium.new_context(locale="en-GB")
     page = context.new_page()
-    sign_in(page, daphne_server, "kofi", "wrong")
+    sign_in(page, daphne_server, "kofi", "wrong", expect_home=False)
     page.wait_for_selector(".form-errors")
     assert "correct username and password" in page.inner_text(".form-errors")
     context.close()
