@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from typing import Any
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from chat import events, handlers, presence, protocol
+from chat import events, handlers, presence, protocol, writer
 from chat.errors import ChatError, NoAccess
 
 log = logging.getLogger(__name__)
@@ -25,11 +27,52 @@ class RoomConsumer(AsyncWebsocketConsumer):
     kind = "circle"
     # Frame types a subclass adds (type -> parser returning a protocol.Command), e.g. the session frames.
     extra_parsers: dict[str, Any] = {}
-    # Group events that only relay encoded text to the client: they touch no database.
-    relay_events: frozenset[str] = frozenset({"room.frame"})
+    # Group events this socket acts on (type -> handler name); anything else is ignored.
+    group_events: dict[str, str] = {"room.frame": "room_frame", "access.revoked": "access_revoked"}
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        # Group events come through the process's hub (chat.events), not a channel per socket: a socket is
+        # one receive loop, without channels' second task and channel-layer receive per socket.
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        self.socket_id = uuid.uuid4().hex
+        self.joined: list[str] = []
+        self.held: list[dict[str, Any]] | None = []  # group events heard before the connect frames went out
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
+        finally:
+            await events.leave(self.joined, self)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels also tidies database connections before every handler; each database call here goes
+        # through database_sync_to_async, which tidies them in the database thread already.
+        await getattr(self, get_handler_name(message))(message)
+
+    async def join(self, group: str) -> None:
+        """Hear the group's events from now until the socket closes."""
+        self.joined.append(group)
+        await events.join(group, self)
+
+    async def deliver(self, event: dict[str, Any]) -> None:
+        """A group event from the hub; held until the socket is accepted and has its first frames."""
+        if self.held is not None:
+            self.held.append(event)
+            return
+        handler = self.group_events.get(event["type"])
+        if handler is not None:
+            await getattr(self, handler)(event)
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        await super().websocket_connect(message)
+        held, self.held = self.held or [], None
+        for event in held if self.room_id else ():  # a refused socket is closed already
+            await self.deliver(event)
 
     async def connect(self) -> None:
-        events.attach_loop()
         user = self.scope["user"]
         self.room_id = 0
         self.session_id: int | None = None  # set by the live-session room: its messages are tagged
@@ -38,7 +81,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         object_id = int(self.scope["url_route"]["kwargs"]["object_id"])
         if user.is_authenticated:
             # Listen for revocations before checking access, so a removal racing this connect still lands.
-            await self.channel_layer.group_add(events.user_group(user.pk), self.channel_name)
+            await self.join(events.user_group(user.pk))
         try:
             room = await database_sync_to_async(handlers.open_room)(
                 user=user, kind=self.kind, object_id=object_id
@@ -52,10 +95,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.room_key = room.key
         self.room_id = room.pk
         # Join the room group before reading last_seq: whatever commits after the read reaches us.
-        await self.channel_layer.group_add(events.room_group(room.pk), self.channel_name)
+        await self.join(events.room_group(room.pk))
         last_seq = await database_sync_to_async(handlers.last_seq)(room_id=room.pk)
         await self.accept()
-        online, changed = await presence.join(self.room_key, user_id=user.pk, channel=self.channel_name)
+        online, changed = await presence.join(self.room_key, user_id=user.pk, socket=self.socket_id)
         await self.send_frame(
             {"type": "hello", "room": self.room_key, "user": user.pk, "last_seq": last_seq, "online": online}
         )
@@ -64,16 +107,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         if self.room_id:
-            await self.channel_layer.group_discard(events.room_group(self.room_id), self.channel_name)
-            online, changed = await presence.leave(
-                self.room_key, user_id=self.user.pk, channel=self.channel_name
-            )
+            online, changed = await presence.leave(self.room_key, user_id=self.user.pk, socket=self.socket_id)
             if changed:
                 await self.broadcast({"type": "presence", "online": online})
-        if self.scope["user"].is_authenticated:
-            await self.channel_layer.group_discard(
-                events.user_group(self.scope["user"].pk), self.channel_name
-            )
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.revoked:
@@ -94,7 +130,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def dispatch_command(self, command: protocol.Command) -> None:
         if command.type == "ping":
-            await presence.heartbeat(self.room_key, user_id=self.user.pk, channel=self.channel_name)
+            await presence.heartbeat(self.room_key, user_id=self.user.pk, socket=self.socket_id)
             await self.send_frame({"type": "pong"})
         elif command.type == "typing":
             now = time.monotonic()
@@ -106,6 +142,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 room_id=self.room_id, after_seq=command.seq
             ):
                 await self.send_frame(frame)
+        elif command.type == "message.send":  # sends waiting together share one commit
+            reply = await writer.submit(
+                user=self.user, room_id=self.room_id, command=command, session_id=self.session_id
+            )
+            if reply is not None:
+                await self.send_frame(reply)
         else:
             reply = await database_sync_to_async(handlers.handle)(
                 user=self.user, room_id=self.room_id, command=command, session_id=self.session_id
@@ -113,34 +155,24 @@ class RoomConsumer(AsyncWebsocketConsumer):
             if reply is not None:
                 await self.send_frame(reply)
 
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        # Channels tidies database connections in the sync thread before every handler; a relay event
-        # touches no database, and that hop on every delivery was most of the per-message cost.
-        if message["type"] in self.relay_events:
-            await getattr(self, get_handler_name(message))(message)
-        else:
-            await super().dispatch(message)
-
     async def send_frame(self, frame: dict[str, Any]) -> None:
         await self.send(text_data=events.encode(frame))
 
     async def broadcast(self, frame: dict[str, Any], *, skip_self: bool = False) -> None:
-        await self.channel_layer.group_send(
+        await events.publish(
             events.room_group(self.room_id),
-            events.frame_event(frame, skip_channel=self.channel_name if skip_self else ""),
+            events.frame_event(frame, skip=self.socket_id if skip_self else ""),
         )
 
     async def room_frame(self, event: dict[str, Any]) -> None:
         """Relay a frame that was encoded once for the whole room."""
-        if not self.revoked and event.get("skip") != self.channel_name:
-            await self.send(text_data=event["text"])
+        if not self.revoked and event["skip"] != self.socket_id:
+            await self.base_send({"type": "websocket.send", "text": event["text"]})
 
     async def access_revoked(self, event: dict[str, Any]) -> None:
         """The person lost access to a room (or to everything): close with 4403 and hear nothing more."""
         if event.get("room") in (None, getattr(self, "room_key", None)):
             self.revoked = True
-            if self.room_id:
-                await self.channel_layer.group_discard(events.room_group(self.room_id), self.channel_name)
             await self.close(code=4403)
 
 

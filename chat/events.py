@@ -1,6 +1,9 @@
-"""Group names and broadcasts; a broadcast is sent only after the transaction that caused it commits.
+"""Group events between processes: a broadcast is encoded once, crosses Redis once per process, and is handed
+to that process's sockets in the group directly.
 
-Frames are encoded to JSON once per broadcast, not once per recipient.
+Each process (each event loop) has one hub: one channel-layer channel for the whole process, subscribed to
+every group one of its sockets is in, instead of a channel and a receive task per socket. A broadcast from
+a transaction is sent only after it commits. Events from one process keep their order.
 """
 
 from __future__ import annotations
@@ -8,12 +11,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import uuid
+import weakref
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import BaseChannelLayer, get_channel_layer
 from django.db import transaction
+
+log = logging.getLogger(__name__)
 
 
 def room_group(room_id: int) -> str:
@@ -31,65 +38,151 @@ def encode(frame: dict[str, Any]) -> str:
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
-def frame_event(frame: dict[str, Any], *, skip_channel: str = "") -> dict[str, Any]:
-    """A channel-layer event that makes each consumer send `frame` to its client."""
-    return {"type": "room.frame", "text": encode(frame), "skip": skip_channel}
+def frame_event(frame: dict[str, Any], *, skip: str = "") -> dict[str, Any]:
+    """An event that makes each socket in the group send `frame` (encoded here, once) to its client."""
+    return {"type": "room.frame", "text": encode(frame), "skip": skip}
 
 
-log = logging.getLogger(__name__)
+class Listener(Protocol):
+    """A socket that hears group events."""
+
+    async def deliver(self, event: dict[str, Any]) -> None: ...
 
 
-class _Broadcaster:
-    """Sends group events queued from any thread, one after another on the event loop, in queue order."""
+class _Hub:
+    """One event loop's sockets by group, fed through one channel-layer channel."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, layer: BaseChannelLayer | None) -> None:
         self.loop = loop
-        self.queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
-        self.task = loop.create_task(self._run())
+        self.layer = layer
+        self.groups: dict[str, set[Listener]] = {}
+        self.subscribed: set[str] = set()
+        self.channel = ""
+        self.marks: dict[str, tuple[str, Listener, asyncio.Future[None]]] = {}
+        self.lock = asyncio.Lock()  # subscription changes, one at a time
+        self.outbox: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+        self.tasks = [loop.create_task(self._send_loop())]
 
-    async def _run(self) -> None:
+    async def join(self, group: str, listener: Listener) -> None:
+        if self.layer is None:
+            self.groups.setdefault(group, set()).add(listener)
+            return
+        async with self.lock:
+            if not self.channel:
+                self.channel = await self.layer.new_channel()
+                self.tasks.append(self.loop.create_task(self._receive_loop()))
+            if group not in self.subscribed:
+                await self.layer.group_add(group, self.channel)
+                self.subscribed.add(group)
+        # The socket starts listening where a mark sent now comes back through the same stream: it hears
+        # every event sent after this returns, and none that was sent before it asked (a newcomer must not
+        # get an older presence list or message after its hello).
+        mark = uuid.uuid4().hex
+        joined = self.marks[mark] = (group, listener, self.loop.create_future())
+        await self.layer.send(self.channel, {"type": "hub.mark", "mark": mark})
+        await joined[2]
+
+    async def leave(self, groups: list[str], listener: Listener) -> None:
+        # Forget the socket everywhere before the first await: a cancelled close must not leave it behind.
+        for group in groups:
+            members = self.groups.get(group)
+            if members is not None:
+                members.discard(listener)
+                if not members:
+                    del self.groups[group]
+        if self.layer is None:
+            return
+        async with self.lock:
+            for group in groups:
+                if group in self.subscribed and group not in self.groups:
+                    self.subscribed.discard(group)
+                    await self.layer.group_discard(group, self.channel)
+
+    async def send(self, group: str, event: dict[str, Any]) -> None:
+        """Send an event to every socket in the group, in every process; sends from one task keep order."""
+        if self.layer is None:
+            await self.deliver(group, event)
+        else:
+            await self.layer.group_send(group, {**event, "group": group})
+
+    async def _send_loop(self) -> None:
+        # Events queued from the database thread (after commits), sent in the order they were queued.
         while True:
-            group, event = await self.queue.get()
-            layer = get_channel_layer()
+            group, event = await self.outbox.get()
             try:
-                if layer is not None:
-                    await layer.group_send(group, event)
-            except Exception:  # a lost push is recovered by sync; the sender must keep going
+                await self.send(group, event)
+            except Exception:  # a lost push is recovered by sync; later events must still go out
                 log.exception("broadcast to %s failed", group)
 
-    def submit(self, group: str, event: dict[str, Any]) -> None:
-        self.loop.call_soon_threadsafe(self.queue.put_nowait, (group, event))
+    async def _receive_loop(self) -> None:
+        assert self.layer is not None
+        while True:
+            try:
+                event = await self.layer.receive(self.channel)
+            except Exception:
+                log.exception("group events could not be read; retrying")
+                await asyncio.sleep(0.5)
+                continue
+            if event["type"] == "hub.mark":
+                group, listener, joined = self.marks.pop(event["mark"])
+                if not joined.cancelled():  # a socket that closed while joining stays out
+                    self.groups.setdefault(group, set()).add(listener)
+                    joined.set_result(None)
+            else:
+                await self.deliver(event.pop("group", ""), event)
+
+    async def deliver(self, group: str, event: dict[str, Any]) -> None:
+        for listener in list(self.groups.get(group, ())):
+            try:
+                await listener.deliver(event)
+            except Exception:  # one broken socket must not cost the others their event
+                log.exception("delivery to a socket in %s failed", group)
 
 
-_broadcaster: _Broadcaster | None = None
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Hub] = weakref.WeakKeyDictionary()
+_latest: _Hub | None = None
 
 
-def attach_loop() -> None:
-    """On the event loop (consumers call it): broadcasts from worker threads go through its queue."""
-    global _broadcaster
+def hub() -> _Hub:
+    """The running event loop's hub (made on first use, and again when the channel layer was replaced)."""
+    global _latest
     loop = asyncio.get_running_loop()
-    if _broadcaster is None or _broadcaster.loop is not loop:
-        _broadcaster = _Broadcaster(loop)
+    layer = get_channel_layer()
+    found = _hubs.get(loop)
+    if found is None or found.layer is not layer:
+        found = _hubs[loop] = _Hub(loop, layer)
+    _latest = found
+    return found
+
+
+async def join(group: str, listener: Listener) -> None:
+    """The socket hears the group's events from now on."""
+    await hub().join(group, listener)
+
+
+async def leave(groups: list[str], listener: Listener) -> None:
+    """The socket no longer hears these groups."""
+    await hub().leave(groups, listener)
+
+
+async def publish(group: str, event: dict[str, Any]) -> None:
+    """Send an event to every socket in the group, in every process."""
+    await hub().send(group, event)
 
 
 def send_now(group: str, event: dict[str, Any]) -> None:
     """Send an event to a group from sync code (outside any transaction that must commit first).
 
-    In a server process the event is queued for the event loop and this returns at once, so the database
-    thread never waits on Redis; elsewhere (commands, the worker, sync tests) it is sent before returning.
+    In a server process the event is queued on the event loop's hub and this returns at once, so the
+    database thread never waits on Redis; elsewhere (commands, the worker) it is sent before returning.
     """
-    broadcaster = _broadcaster
-    if broadcaster is not None and broadcaster.loop.is_running() and not broadcaster.loop.is_closed():
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is not broadcaster.loop:
-            broadcaster.submit(group, event)
-            return
+    found = _latest
+    if found is not None and found.loop.is_running() and not found.loop.is_closed():
+        found.loop.call_soon_threadsafe(found.outbox.put_nowait, (group, event))
+        return
     layer = get_channel_layer()
     if layer is not None:
-        async_to_sync(layer.group_send)(group, event)
+        async_to_sync(layer.group_send)(group, {**event, "group": group})
 
 
 def send_on_commit(group: str, event: dict[str, Any]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -64,38 +66,81 @@ def _room(room_id: int) -> Room:
     return room
 
 
-def handle(
-    *, user: User, room_id: int, command: Command, session_id: int | None = None
-) -> dict[str, Any] | None:
-    """Carry out a command; returns a frame for the sender only, or None (the room hears the rest)."""
-    room = _room(room_id)
-    if command.type == "message.send":
+@dataclass(frozen=True)
+class SendRequest:
+    """A `message.send` from a socket: who, where, what, its live session if any, the sender's language."""
+
+    user: User
+    room_id: int
+    command: Command
+    session_id: int | None = None
+    language: str | None = None  # None: refusals speak the language active where the batch runs
+
+
+# Per send: the frame for the sender only, or None (the room broadcast answers), or the error to raise.
+SendResult = dict[str, Any] | None | Exception
+
+
+def handle_sends(requests: Sequence[SendRequest]) -> list[SendResult]:
+    """Per send what `handle` would return or raise; one rate-limit round trip, one commit for the new."""
+    results: dict[int, SendResult] = {}
+    sends: dict[int, services.Send] = {}
+    waits = ratelimit.retry_after_many(senders=[(request.user.pk, request.room_id) for request in requests])
+    for i, (request, wait) in enumerate(zip(requests, waits, strict=True)):
+        command = request.command
+        assert command.type == "message.send"
         assert command.client_id is not None
-        try:
-            wait = ratelimit.retry_after(user_id=user.pk, room_id=room_id)
-            if wait is not None:
-                raise ChatError(
+        if wait is not None:
+            with services.speaking(request.language):
+                results[i] = ChatError(
                     "rate_limited",
                     _("You are sending messages too fast; try again in %(s)d s.") % {"s": wait},
                     retry_after=wait,
                 )
-            posted = services.post_message(
-                author=user,
-                room=room,
-                client_id=command.client_id,
-                body=command.body,
-                reply_to=command.reply_to,
-                session_id=session_id,
-            )
-        except ChatError as error:
-            error.client_id = str(command.client_id)  # the error answers this send
-            raise
-        # A new message reaches the sender through the room broadcast; a repeat is answered here only.
-        return (
-            None
-            if posted.created
-            else {"type": "message.new", "message": services.message_payload(posted.message)}
+            continue
+        try:
+            room = _room(request.room_id)
+        except Room.DoesNotExist as error:  # a room deleted under an open socket fails its sends only
+            results[i] = error
+            continue
+        sends[i] = services.Send(
+            author=request.user,
+            room=room,
+            client_id=command.client_id,
+            body=command.body,
+            reply_to=command.reply_to,
+            session_id=request.session_id,
+            language=request.language,
         )
+    for i, outcome in zip(sends, services.post_messages(sends=list(sends.values())), strict=True):
+        # A new message reaches the sender through the room broadcast; a repeat is answered here only.
+        if isinstance(outcome, services.Posted):
+            results[i] = (
+                None
+                if outcome.created
+                else {"type": "message.new", "message": services.message_payload(outcome.message)}
+            )
+        else:
+            results[i] = outcome
+    for i, request in enumerate(requests):
+        result = results[i]
+        if isinstance(result, ChatError):
+            result.client_id = str(request.command.client_id)  # the error answers this send
+    return [results[i] for i in range(len(requests))]
+
+
+def handle(
+    *, user: User, room_id: int, command: Command, session_id: int | None = None
+) -> dict[str, Any] | None:
+    """Carry out a command; returns a frame for the sender only, or None (the room hears the rest)."""
+    if command.type == "message.send":
+        (result,) = handle_sends(
+            [SendRequest(user=user, room_id=room_id, command=command, session_id=session_id)]
+        )
+        if isinstance(result, Exception):
+            raise result
+        return result
+    room = _room(room_id)
     if command.type == "read":
         services.mark_read(user=user, room=room, seq=command.seq)
         return None

@@ -48,7 +48,10 @@ class _RedisStore:
         # redis.asyncio connections belong to one event loop; keep one client per loop.
         loop = asyncio.get_running_loop()
         if loop not in self.clients:
-            self.clients[loop] = aioredis.Redis.from_url(self.url)
+            # A blocking pool: a burst of sockets opening or closing waits for a connection instead of
+            # failing with MaxConnectionsError (redis-py's default pool raises at its limit).
+            pool = aioredis.BlockingConnectionPool.from_url(self.url, max_connections=50, timeout=10)
+            self.clients[loop] = aioredis.Redis(connection_pool=pool)
         return self.clients[loop]
 
     def _key(self, room: str) -> str:
@@ -76,8 +79,8 @@ class _RedisStore:
 _store: _Store = _RedisStore(settings.REDIS_URL) if settings.REDIS_URL else _LocalStore()
 
 
-def _member(user_id: int, channel: str) -> str:
-    return f"{user_id}|{channel}"
+def _member(user_id: int, socket: str) -> str:
+    return f"{user_id}|{socket}"
 
 
 async def online(room: str) -> list[int]:
@@ -86,22 +89,22 @@ async def online(room: str) -> list[int]:
     return sorted({int(member.split("|", 1)[0]) for member in await _store.members(room, since)})
 
 
-async def join(room: str, *, user_id: int, channel: str) -> tuple[list[int], bool]:
+async def join(room: str, *, user_id: int, socket: str) -> tuple[list[int], bool]:
     """Record a new socket; returns who is online and whether that changed."""
     before = await online(room)
-    await _store.put(room, _member(user_id, channel), time.time())
+    await _store.put(room, _member(user_id, socket), time.time())
     after = await online(room)
     return after, after != before
 
 
-async def heartbeat(room: str, *, user_id: int, channel: str) -> None:
+async def heartbeat(room: str, *, user_id: int, socket: str) -> None:
     """Keep a socket's entry fresh (clients ping every 25 s; entries go stale after 60 s)."""
-    await _store.put(room, _member(user_id, channel), time.time())
+    await _store.put(room, _member(user_id, socket), time.time())
 
 
-async def leave(room: str, *, user_id: int, channel: str) -> tuple[list[int], bool]:
+async def leave(room: str, *, user_id: int, socket: str) -> tuple[list[int], bool]:
     """Forget a socket; returns who is online and whether that changed."""
     before = await online(room)
-    await _store.drop(room, _member(user_id, channel))
+    await _store.drop(room, _member(user_id, socket))
     after = await online(room)
     return after, after != before

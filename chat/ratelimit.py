@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import redis
 from django.conf import settings
 from django.core.cache import cache
 
-# One INCR + EXPIRE pipeline per send when Redis is configured: a single round trip.
+# One pipeline of INCR + EXPIRE per send when Redis is configured: a single round trip for a whole batch.
 _redis = redis.Redis.from_url(settings.REDIS_URL) if settings.REDIS_URL else None
 
 
-def _count(key: str, window: int) -> int:
-    if _redis is not None:
-        pipe = _redis.pipeline(transaction=False)
-        pipe.incr(key)
-        pipe.expire(key, window + 1, nx=True)
-        count, _expire = pipe.execute()
-        return int(count)
+def _cache_count(key: str, window: int) -> int:
     cache.add(key, 0, timeout=window + 1)
     try:
         return int(cache.incr(key))
@@ -27,12 +22,27 @@ def _count(key: str, window: int) -> int:
         return 1
 
 
-def retry_after(*, user_id: int, room_id: int) -> int | None:
-    """Count one send; None when it is within the limit, else the seconds until the window ends."""
+def _counts(keys: list[str], window: int) -> list[int]:
+    if _redis is None:
+        return [_cache_count(key, window) for key in keys]
+    pipe = _redis.pipeline(transaction=False)
+    for key in keys:  # a key twice counts twice: each INCR answers the count so far
+        pipe.incr(key)
+        pipe.expire(key, window + 1, nx=True)
+    return [int(count) for count in pipe.execute()[::2]]
+
+
+def retry_after_many(*, senders: Sequence[tuple[int, int]]) -> list[int | None]:
+    """Count one send per (user_id, room_id), in order; each None within the limit, else seconds to wait."""
     window = settings.CHAT_RATE_LIMIT_SECONDS
     now = time.time()
     start = int(now // window) * window
-    count = _count(f"{settings.CHANNEL_LAYER_PREFIX}:rate:{room_id}:{user_id}:{start}", window)
-    if count <= settings.CHAT_RATE_LIMIT_MESSAGES:
-        return None
-    return max(1, int(start + window - now + 0.999))
+    prefix = settings.CHANNEL_LAYER_PREFIX
+    counts = _counts([f"{prefix}:rate:{room_id}:{user_id}:{start}" for user_id, room_id in senders], window)
+    wait = max(1, int(start + window - now + 0.999))
+    return [None if count <= settings.CHAT_RATE_LIMIT_MESSAGES else wait for count in counts]
+
+
+def retry_after(*, user_id: int, room_id: int) -> int | None:
+    """Count one send; None when it is within the limit, else the seconds until the window ends."""
+    return retry_after_many(senders=[(user_id, room_id)])[0]

@@ -27,6 +27,18 @@ ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow noopener noreferrer"
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]*[\w+-])")
 
+# Characters that mean nothing to markdown-it or linkify inside one line of text (`_` is ruled out below).
+_INERT = (
+    r"\w !\"#$%&'()+,./:;<=>?^{|}~\-"  # letters, digits, ASCII punctuation but * ` [ ] \ and @
+    "¡¿«»°–—‘’“”…€\u0300-\u036f"  # Spanish and typographic punctuation, combining accents
+    "\u2600-\u27bf\U0001f000-\U0001faff\u200d\ufe0f"  # emoji, joiners and variation selectors
+)
+# Anything that might not render as one paragraph of escaped text: a character not known to be inert
+# (markdown syntax, @, _, control characters, whitespace other than the space), a block marker at the
+# start (list, quote, fence, code block, heading), a space at either end (stripped), a letter after a
+# dot (linkify's domain names: x.it, café.com, K.ſe) or an entity after & (bleach keeps it unescaped).
+_NOT_PLAIN = re.compile(r"[^" + _INERT + r"]|_|\A[-+*>~=# ]|\A\d+[.)](?!\d)| \Z|\.[^\W\d]|&[#\w]")
+
 _markdown = MarkdownIt("zero", {"html": False, "breaks": True, "linkify": False}).enable(
     ["emphasis", "backticks", "fence", "code", "list", "blockquote", "link", "newline", "escape"]
 )
@@ -110,9 +122,26 @@ def _resolve_mentions(tokens: list[Token], known: frozenset[str]) -> list[str]:
     return found
 
 
-def render(body: str, *, people: Iterable[str] = ()) -> Rendered:
-    """Render a message body; `@username` becomes a mention only for people of the room."""
+def _is_plain(body: str) -> bool:
+    """True only if the full pipeline renders `body` as `<p>`, the body escaped by `_escape`, `</p>`."""
+    return bool(body) and _NOT_PLAIN.search(body) is None
+
+
+def _escape(text: str) -> str:
+    # markdown-it escapes & < > " (not '); bleach then keeps those entities as they are.
+    return escape(text, quote=False).replace('"', "&quot;")
+
+
+def _render_full(body: str, people: Iterable[str]) -> Rendered:
     tokens = _markdown.parse(body)
     mentions = _resolve_mentions(tokens, frozenset(people))
     html = _markdown.renderer.render(tokens, _markdown.options, {})
     return Rendered(html=sanitize(html).strip(), mentions=tuple(mentions))
+
+
+def render(body: str, *, people: Iterable[str] = ()) -> Rendered:
+    """Render a message body; `@username` becomes a mention only for people of the room."""
+    # Most messages are plain text, and markdown-it plus bleach cost far more than escaping them.
+    if _is_plain(body):
+        return Rendered(html=f"<p>{_escape(body)}</p>", mentions=())
+    return _render_full(body, people)

@@ -6,14 +6,15 @@ import contextlib
 import datetime as dt
 import functools
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
-from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from chat import events
@@ -110,6 +111,25 @@ class Posted:
     created: bool
 
 
+@dataclass(frozen=True)
+class Send:
+    """One message to post, as `post_message` takes it; `language` is the one its refusal speaks."""
+
+    author: User
+    room: Room
+    client_id: uuid.UUID
+    body: str
+    reply_to: int | None = None
+    session_id: int | None = None
+    language: str | None = None
+
+
+def speaking(language: str | None) -> contextlib.AbstractContextManager[None]:
+    """Translations in `language` inside the block (the active language when None)."""
+    # A batch holds sends of people who read different languages: each refusal speaks its sender's.
+    return translation.override(language) if language else contextlib.nullcontext()
+
+
 def _repeat(author: User, room: Room, client_id: uuid.UUID, body: str) -> Posted | None:
     existing = Message.objects.select_related("author").filter(author=author, client_id=client_id).first()
     if existing is None:
@@ -130,29 +150,168 @@ def _mutes_key(room_id: int) -> str:
     return f"chat:mutes:{room_id}"
 
 
-def _muted_until(*, user: User, room: Room) -> dt.datetime | None:
+def _room_mutes(room_ids: set[int]) -> dict[int, dict[int, dt.datetime]]:
+    """Each room's active mutes (user id -> until): one cache round trip, the database for rooms it lacks."""
     # Mutes are rare and read on every send: keep each room's active mutes in the shared cache.
-    mutes: dict[int, dt.datetime] | None = _shared_cache().get(_mutes_key(room.pk))
-    if mutes is None:
-        mutes = {}
-        for user_id, until in Mute.objects.filter(room=room, until__gt=timezone.now()).values_list(
-            "user_id", "until"
-        ):
-            mutes[user_id] = max(until, mutes.get(user_id, until))
-        _shared_cache().set(_mutes_key(room.pk), mutes, timeout=60)
+    keys = {room_id: _mutes_key(room_id) for room_id in room_ids}
+    cached = _shared_cache().get_many(list(keys.values()))
+    mutes = {room_id: cached[key] for room_id, key in keys.items() if key in cached}
+    missing = room_ids - mutes.keys()
+    if missing:
+        fresh: dict[int, dict[int, dt.datetime]] = {room_id: {} for room_id in missing}
+        for room_id, user_id, until in Mute.objects.filter(
+            room_id__in=missing, until__gt=timezone.now()
+        ).values_list("room_id", "user_id", "until"):
+            fresh[room_id][user_id] = max(until, fresh[room_id].get(user_id, until))
+        _shared_cache().set_many({keys[room_id]: found for room_id, found in fresh.items()}, timeout=60)
+        mutes.update(fresh)
+    return mutes
+
+
+def _check_not_muted(*, user: User, mutes: dict[int, dt.datetime]) -> None:
     muted_until = mutes.get(user.pk)
-    return muted_until if muted_until is not None and muted_until > timezone.now() else None
-
-
-def _check_not_muted(*, user: User, room: Room) -> None:
-    muted_until = _muted_until(user=user, room=room)
-    if muted_until is not None:
+    if muted_until is not None and muted_until > timezone.now():
         until = timezone.localtime(muted_until, user.zone)
         today = timezone.localtime(timezone.now(), user.zone).date()
         shown = until.strftime("%H:%M") if until.date() == today else until.strftime("%Y-%m-%d %H:%M")
         raise ChatError(
             "forbidden", _("The coach has paused your messages here until %(time)s.") % {"time": shown}
         )
+
+
+class _Lookups:
+    """What checking a batch of sends reads: each read once for the whole batch, and only if needed."""
+
+    def __init__(self, sends: Sequence[Send]) -> None:
+        self.sends = sends
+        self.people_by_room: dict[int, dict[str, User]] = {}
+
+    @functools.cached_property
+    def mutes(self) -> dict[int, dict[int, dt.datetime]]:
+        return _room_mutes({send.room.pk for send in self.sends})
+
+    @functools.cached_property
+    def reply_rooms(self) -> dict[int, int]:
+        """The room of each message replied to."""
+        ids = {send.reply_to for send in self.sends if send.reply_to is not None}
+        return dict(Message.objects.filter(pk__in=ids).values_list("pk", "room_id"))
+
+    def people(self, room: Room) -> dict[str, User]:
+        """The room's people by username (to resolve @mentions)."""
+        if room.pk not in self.people_by_room:
+            self.people_by_room[room.pk] = {person.username: person for person in room_people(room)}
+        return self.people_by_room[room.pk]
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """A send that passed the checks, rendered, ready to store."""
+
+    send: Send
+    body: str
+    html: str
+    mentioned: tuple[User, ...]
+    created_at: dt.datetime
+
+    def message(self) -> Message:
+        """A new unsaved Message (a fresh one for each attempt to store it)."""
+        send = self.send
+        return Message(
+            room=send.room,
+            author=send.author,
+            client_id=send.client_id,
+            body=self.body,
+            html=self.html,
+            reply_to_id=send.reply_to,
+            session_id=send.session_id,
+            created_at=self.created_at,
+        )
+
+
+def _prepare(send: Send, lookups: _Lookups) -> _Draft:
+    """Check and render one send; ChatError (invalid_frame, too_long, forbidden, not_found) if refused."""
+    body = _clean_body(send.body)
+    _check_not_muted(user=send.author, mutes=lookups.mutes.get(send.room.pk, {}))
+    if send.reply_to is not None and lookups.reply_rooms.get(send.reply_to) != send.room.pk:
+        raise ChatError("not_found", _("The message you reply to is not in this room."))
+    # The people of the room are only needed to resolve @mentions.
+    people = lookups.people(send.room) if "@" in body else {}
+    rendered = render(body, people=people)
+    mentioned = tuple(people[name] for name in rendered.mentions)
+    return _Draft(send, body, rendered.html, mentioned, timezone.now())
+
+
+def _store(message: Message, mentioned: tuple[User, ...]) -> None:
+    _insert(message)
+    Mention.objects.bulk_create([Mention(message=message, user=user) for user in mentioned])
+    events.broadcast_frame_on_commit(
+        message.room_id, {"type": "message.new", "message": message_payload(message)}
+    )
+
+
+def _write(draft: _Draft) -> Posted:
+    """Store one message in its own transaction; a taken (author, client_id) answers with the original."""
+    message = draft.message()
+    # The common case on PostgreSQL is one autocommitted statement; mentions (and SQLite, and callers already
+    # inside a transaction, who need a savepoint) take a transaction.
+    single_statement = (
+        connection.vendor == "postgresql" and not draft.mentioned and not connection.in_atomic_block
+    )
+    try:
+        with contextlib.nullcontext() if single_statement else transaction.atomic():
+            _store(message, draft.mentioned)
+    except IntegrityError:
+        # (author, client_id) is taken: a resend, or two identical sends racing. Answer with the original.
+        repeat = _repeat(draft.send.author, draft.send.room, draft.send.client_id, draft.body)
+        if repeat is None:
+            raise
+        return repeat
+    draft.send.room.last_seq = message.seq
+    return Posted(message, created=True)
+
+
+def _write_all(drafts: list[_Draft]) -> list[Posted]:
+    """Store every draft in one transaction (one commit); any database error rolls them all back."""
+    # Rooms in id order: two processes writing batches for the same rooms take the room locks in one order,
+    # so they never deadlock. Within a room the sends keep their order, and so do the seqs and broadcasts.
+    order = sorted(range(len(drafts)), key=lambda i: drafts[i].send.room.pk)
+    messages: dict[int, Message] = {}
+    with transaction.atomic():
+        for i in order:
+            messages[i] = drafts[i].message()
+            _store(messages[i], drafts[i].mentioned)
+    for i in order:
+        drafts[i].send.room.last_seq = messages[i].seq
+    return [Posted(messages[i], created=True) for i in range(len(drafts))]
+
+
+def post_messages(*, sends: Sequence[Send]) -> list[Posted | Exception]:
+    """Post many messages: per send what `post_message` would return or raise; the new ones in one commit."""
+    # Fast in the common case, correct always: a taken client_id (a repeat, within the batch or of an earlier
+    # send) or any other database error rolls the whole batch back, and its sends are then stored one by one,
+    # each answered exactly as `post_message` answers it.
+    lookups = _Lookups(sends)
+    results: dict[int, Posted | Exception] = {}
+    drafts: dict[int, _Draft] = {}
+    for i, send in enumerate(sends):
+        with speaking(send.language):
+            try:
+                drafts[i] = _prepare(send, lookups)
+            except ChatError as error:
+                results[i] = error
+    if len(drafts) > 1:
+        try:
+            results.update(zip(drafts, _write_all(list(drafts.values())), strict=True))
+            drafts = {}
+        except DatabaseError:
+            pass  # rolled back: nothing was stored or broadcast
+    for i, draft in drafts.items():
+        with speaking(draft.send.language):
+            try:
+                results[i] = _write(draft)
+            except (ChatError, DatabaseError) as error:
+                results[i] = error
+    return [results[i] for i in range(len(sends))]
 
 
 def post_message(
@@ -165,45 +324,13 @@ def post_message(
     session_id: int | None = None,
 ) -> Posted:
     """Store a message (idempotent per author + client_id); the room hears `message.new` after commit."""
-    body = _clean_body(body)
-    _check_not_muted(user=author, room=room)
-    if reply_to is not None and not Message.objects.filter(pk=reply_to, room=room).exists():
-        raise ChatError("not_found", _("The message you reply to is not in this room."))
-    # The people of the room are only needed to resolve @mentions.
-    people = {person.username: person for person in room_people(room)} if "@" in body else {}
-    rendered = render(body, people=people)
-    message = Message(
-        room=room,
-        author=author,
-        client_id=client_id,
-        body=body,
-        html=rendered.html,
-        reply_to_id=reply_to,
-        session_id=session_id,
-        created_at=timezone.now(),
+    send = Send(
+        author=author, room=room, client_id=client_id, body=body, reply_to=reply_to, session_id=session_id
     )
-    # The common case on PostgreSQL is one autocommitted statement; mentions (and SQLite, and callers already
-    # inside a transaction, who need a savepoint) take a transaction.
-    single_statement = (
-        connection.vendor == "postgresql" and not rendered.mentions and not connection.in_atomic_block
-    )
-    try:
-        with contextlib.nullcontext() if single_statement else transaction.atomic():
-            _insert(message)
-            Mention.objects.bulk_create(
-                [Mention(message=message, user=people[name]) for name in rendered.mentions]
-            )
-            events.broadcast_frame_on_commit(
-                room.pk, {"type": "message.new", "message": message_payload(message)}
-            )
-    except IntegrityError:
-        # (author, client_id) is taken: a resend, or two identical sends racing. Answer with the original.
-        repeat = _repeat(author, room, client_id, body)
-        if repeat is None:
-            raise
-        return repeat
-    room.last_seq = message.seq
-    return Posted(message, created=True)
+    (result,) = post_messages(sends=[send])
+    if isinstance(result, Exception):
+        raise result
+    return result
 
 
 def _reactions_of(messages: list[Message]) -> dict[int, dict[str, list[int]]]:

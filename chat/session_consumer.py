@@ -81,11 +81,12 @@ class SessionConsumer(RoomConsumer):
 
     kind = "session"
     extra_parsers = SESSION_PARSERS
-    relay_events = RoomConsumer.relay_events | {"session.state"}
+    group_events = RoomConsumer.group_events | {"session.state": "session_state"}
 
     async def connect(self) -> None:
         self.live_id = 0
         self.state_version = -1  # the newest session.state this socket has sent
+        self.early_state: dict[str, Any] | None = None  # the newest one heard before the first was sent
         self.span_id: int | None = None
         self.live_groups: list[str] = []
         await super().connect()
@@ -96,35 +97,39 @@ class SessionConsumer(RoomConsumer):
         self.live_groups = [room.session_group(self.live_id), room.signal_group(self.live_id, self.user.pk)]
         # In the groups before reading the state: whatever commits after the read reaches this socket.
         for group in self.live_groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+            await self.join(group)
         self.span_id, state = await database_sync_to_async(room.join)(user=self.user, session_id=self.live_id)
         self.state_version = state["version"]
         await self.send_frame(state)
+        if self.early_state is not None:  # heard while joining: relay it only if it is newer
+            await self.session_state(self.early_state)
         await self.send_frame({"type": "rtc.config", "ice_servers": room.ice_servers()})
 
     async def disconnect(self, code: int) -> None:
-        for group in self.live_groups:
-            await self.channel_layer.group_discard(group, self.channel_name)
         if self.span_id is not None:
             state = await database_sync_to_async(room.leave)(session_id=self.live_id, span_id=self.span_id)
             self.span_id = None
             if state is not None:  # committed: the others hear the new audience count
-                await self.channel_layer.group_send(room.session_group(self.live_id), room.state_event(state))
+                await events.publish(room.session_group(self.live_id), room.state_event(state))
         await super().disconnect(code)
 
     async def session_state(self, event: dict[str, Any]) -> None:
         """Relay a new `session.state`, unless this socket already sent that one or a newer one."""
         # Broadcasts from different transactions can arrive out of order; the version puts them back.
+        if self.state_version < 0:
+            if self.early_state is None or event["version"] > self.early_state["version"]:
+                self.early_state = event
+            return
         if not self.revoked and event["version"] > self.state_version:
             self.state_version = event["version"]
-            await self.send(text_data=event["text"])
+            await self.base_send({"type": "websocket.send", "text": event["text"]})
 
     async def dispatch_command(self, command: Command) -> None:
         if command.type == "rtc.signal":
             await database_sync_to_async(room.check_signal)(
                 user=self.user, session_id=self.live_id, to=command.to
             )
-            await self.channel_layer.group_send(
+            await events.publish(
                 room.signal_group(self.live_id, command.to),
                 events.frame_event({"type": "rtc.signal", "from": self.user.pk, "data": command.data}),
             )

@@ -93,14 +93,14 @@ CHANNEL_LAYER_PREFIX = env_str("CHANNEL_LAYER_PREFIX", "circles")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # Pub/sub: each process holds one channel subscribed to its sockets' groups (chat.events), so a
+            # broadcast is one PUBLISH; Redis keeps no queues (a lost push is recovered by `sync`).
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
-                # redis-py 8 reads with a 5 s socket timeout by default, which kills channels-redis's
-                # idle blocking receive (channels_redis#422); the layer's own timeouts govern instead.
+                # redis-py 8 reads with a 5 s socket timeout by default, which broke channels-redis's idle
+                # blocking reads (channels_redis#422); the layer's own timeouts govern instead.
                 "hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 1000}],
                 "prefix": CHANNEL_LAYER_PREFIX,
-                "capacity": 1500,
-                "expiry": 30,
             },
         }
     }
@@ -118,7 +118,10 @@ if REDIS_URL:
         "immediate": False,
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # One channel per process carries every group event (chat.events): room for bursts.
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 10_000}}
+    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     HUEY = {
         "huey_class": "huey.SqliteHuey",

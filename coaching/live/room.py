@@ -71,7 +71,7 @@ def _state(session: LiveSession) -> dict[str, Any]:
 
 
 def state_event(frame: dict[str, Any]) -> dict[str, Any]:
-    """The channel-layer event carrying a `session.state` frame; sockets drop versions they are past."""
+    """The group event carrying a `session.state` frame; sockets drop versions they are past."""
     return {"type": "session.state", "version": frame["version"], "text": events.encode(frame)}
 
 

@@ -353,10 +353,10 @@ async def test_a_muted_member_hears_until_when(join, harambee):
 
 
 async def test_an_unexpected_failure_answers_server_error_and_keeps_the_socket(join, harambee, monkeypatch):
-    def broken(**kwargs):
+    def broken(*args, **kwargs):
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(handlers, "handle", broken)
+    monkeypatch.setattr(handlers, "handle_sends", broken)
     kofi, _ = await join("kofi", harambee)
     await send(kofi, "hello?")
     error = await receive_type(kofi, "error")

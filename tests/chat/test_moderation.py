@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import queue
+import threading
+from collections.abc import Iterator
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
@@ -40,24 +41,30 @@ def reports_page(client, user, programme_id: int):
 
 
 @pytest.fixture
-def listener():
-    """A test socket's channel in the room's group: what every open socket of the room would receive."""
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
+def listener() -> Iterator[object]:
+    """A socket in the room's group on an event loop of its own, as in a server process: what it hears."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    heard: queue.Queue[dict] = queue.Queue()
+
+    class Socket:
+        async def deliver(self, event: dict) -> None:
+            heard.put(event)
 
     class Listener:
         def join(self, room) -> None:
-            async_to_sync(layer.group_add)(events.room_group(room.pk), channel)
+            group = events.room_group(room.pk)
+            asyncio.run_coroutine_threadsafe(events.join(group, Socket()), loop).result(timeout=5)
 
         def next_frame(self) -> dict:
-            async def receive() -> dict:
-                return await asyncio.wait_for(layer.receive(channel), timeout=2)
-
-            event = async_to_sync(receive)()
+            event = heard.get(timeout=2)
             assert event["type"] == "room.frame"
             return json.loads(event["text"])
 
-    return Listener()
+    yield Listener()
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=5)
 
 
 # Reports

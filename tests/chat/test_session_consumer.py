@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
+from chat import events
 from chat.models import Message
 from chat.session_consumer import SESSION_PARSERS
 from circles import services as circles_services
@@ -398,14 +398,13 @@ async def test_messages_sent_in_the_session_are_tagged_with_it(join, enter, hori
 
 async def test_a_socket_never_goes_back_to_an_older_state(enter, horizonte):
     sofia, state = await enter("sofia")
-    layer = get_channel_layer()
     group = f"live.{horizonte['session']}"
     older = {**state, "audience": 99, "version": state["version"] - 1}
-    await layer.group_send(group, room.state_event(older))
-    await layer.group_send(group, room.state_event(state))  # the one it has: not sent twice
+    await events.publish(group, room.state_event(older))
+    await events.publish(group, room.state_event(state))  # the one it has: not sent twice
     assert await sofia.receive_nothing(timeout=0.3)
     newer = {**state, "audience": 7, "version": state["version"] + 1}
-    await layer.group_send(group, room.state_event(newer))
+    await events.publish(group, room.state_event(newer))
     assert await sofia.receive_json_from() == newer
 
 

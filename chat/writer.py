@@ -1,0 +1,108 @@
+"""`submit` answers a `message.send` as `handlers.handle` does; sends that wait together share one commit."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.utils import translation
+
+from chat import handlers
+from chat.protocol import Command
+from coaching.accounts.models import User
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 256
+
+Reply = dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    request: handlers.SendRequest
+    answer: asyncio.Future[Reply]
+
+
+class _Writer:
+    """One event loop's queue of sends and the one task that writes them: a batch per database call."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.queue: asyncio.Queue[_Waiting] = asyncio.Queue()
+        # An empty context: the task must not carry the first caller's language (or anything else) along.
+        self.task = loop.create_task(self._run(), context=contextvars.Context())
+
+    async def _run(self) -> None:
+        batch: list[_Waiting] = []
+        try:
+            while True:
+                batch = [await self.queue.get()]
+                # Whatever queued up while the last batch was written goes in this one: batches grow with the
+                # load, and a lone send is written at once, with no timer.
+                while len(batch) < MAX_BATCH and not self.queue.empty():
+                    batch.append(self.queue.get_nowait())
+                # A caller cancelled while waiting gets no answer; its client resends what was not
+                # acknowledged, as when a cancelled database call never started.
+                batch = [waiting for waiting in batch if not waiting.answer.cancelled()]
+                if batch:
+                    await self._write(batch)
+        finally:  # the loop is closing: nobody may wait for an answer that will not come
+            for waiting in batch:
+                waiting.answer.cancel()
+            while not self.queue.empty():
+                self.queue.get_nowait().answer.cancel()
+
+    async def _write(self, batch: list[_Waiting]) -> None:
+        try:
+            results = await database_sync_to_async(handlers.handle_sends)([w.request for w in batch])
+        except Exception as error:  # the batch's callers hear it; the writer goes on with the next batch
+            log.exception("a batch of %d sends failed", len(batch))
+            results = [error] * len(batch)
+        for waiting, result in zip(batch, results, strict=True):
+            if waiting.answer.done():  # cancelled meanwhile
+                continue
+            if isinstance(result, Exception):
+                waiting.answer.set_exception(result)
+            else:
+                waiting.answer.set_result(result)
+
+
+# One writer per running loop (tests run many loops); an entry goes when its loop closes and ends the task.
+_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Writer] = weakref.WeakKeyDictionary()
+
+
+def _writer() -> _Writer:
+    loop = asyncio.get_running_loop()
+    writer = _writers.get(loop)
+    if writer is None or writer.task.done():
+        writer = _writers[loop] = _Writer(loop)
+
+        def forget(_task: asyncio.Task[None]) -> None:
+            # The task holds its loop: without this the entry would keep a closed loop alive.
+            if _writers.get(loop) is writer:
+                del _writers[loop]
+
+        writer.task.add_done_callback(forget)
+    return writer
+
+
+async def submit(
+    *, user: User, room_id: int, command: Command, session_id: int | None = None
+) -> dict[str, Any] | None:
+    """As `handlers.handle` for a `message.send` (reply frame or None, or its ChatError), once committed."""
+    assert command.type == "message.send"
+    request = handlers.SendRequest(
+        user=user,
+        room_id=room_id,
+        command=command,
+        session_id=session_id,
+        language=translation.get_language(),
+    )
+    answer: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+    _writer().queue.put_nowait(_Waiting(request, answer))
+    return await answer
