@@ -18,7 +18,10 @@ from typing import Any, Protocol
 
 from asgiref.sync import async_to_sync
 from channels.layers import BaseChannelLayer, get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
+from channels_redis.utils import create_pool, decode_hosts
 from django.db import transaction
+from redis import asyncio as aioredis
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,30 @@ class Listener(Protocol):
     async def deliver(self, event: dict[str, Any]) -> None: ...
 
 
+class _RedisPublisher:
+    """Many group events in one round trip, each published exactly as the Redis pub/sub layer's group_send."""
+
+    def __init__(self, layer: RedisPubSubChannelLayer, host: dict[str, Any]) -> None:
+        self.layer = layer
+        self.redis = aioredis.Redis(connection_pool=create_pool(host))
+
+    @classmethod
+    def for_layer(cls, layer: BaseChannelLayer | None) -> _RedisPublisher | None:
+        """A publisher for the single-host Redis pub/sub layer; None for any other layer."""
+        if not isinstance(layer, RedisPubSubChannelLayer):
+            return None
+        hosts = decode_hosts(layer._kwargs.get("hosts"))
+        return cls(layer, hosts[0]) if len(hosts) == 1 else None
+
+    async def publish(self, items: list[tuple[str, dict[str, Any]]]) -> None:
+        # The group's Redis channel is named by the layer (what its subscribers listen on).
+        loop_layer = self.layer._get_layer()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for group, event in items:
+                pipe.publish(loop_layer._get_group_channel_name(group), self.layer.serialize(event))
+            await pipe.execute()
+
+
 class _Hub:
     """One event loop's sockets by group, fed through one channel-layer channel."""
 
@@ -60,7 +87,8 @@ class _Hub:
         self.channel = ""
         self.marks: dict[str, tuple[str, Listener, asyncio.Future[None]]] = {}
         self.lock = asyncio.Lock()  # subscription changes, one at a time
-        self.outbox: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+        self.outbox: asyncio.Queue[list[tuple[str, dict[str, Any]]]] = asyncio.Queue()
+        self.publisher = _RedisPublisher.for_layer(layer)
         self.tasks = [loop.create_task(self._send_loop())]
 
     async def join(self, group: str, listener: Listener) -> None:
@@ -100,19 +128,30 @@ class _Hub:
 
     async def send(self, group: str, event: dict[str, Any]) -> None:
         """Send an event to every socket in the group, in every process; sends from one task keep order."""
+        await self.send_all([(group, event)])
+
+    async def send_all(self, items: list[tuple[str, dict[str, Any]]]) -> None:
+        """Send events in order; with Redis, in one round trip."""
         if self.layer is None:
-            await self.deliver(group, event)
+            for group, event in items:
+                await self.deliver(group, event)
+        elif self.publisher is not None:
+            await self.publisher.publish([(group, {**event, "group": group}) for group, event in items])
         else:
-            await self.layer.group_send(group, {**event, "group": group})
+            for group, event in items:
+                await self.layer.group_send(group, {**event, "group": group})
 
     async def _send_loop(self) -> None:
-        # Events queued from the database thread (after commits), sent in the order they were queued.
+        # Events queued from the database thread (after commits), sent in the order they were queued; what
+        # queued up while the last ones went out goes together.
         while True:
-            group, event = await self.outbox.get()
+            items = await self.outbox.get()
+            while not self.outbox.empty():
+                items += self.outbox.get_nowait()
             try:
-                await self.send(group, event)
+                await self.send_all(items)
             except Exception:  # a lost push is recovered by sync; later events must still go out
-                log.exception("broadcast to %s failed", group)
+                log.exception("broadcast of %d events failed", len(items))
 
     async def _receive_loop(self) -> None:
         assert self.layer is not None
@@ -170,19 +209,25 @@ async def publish(group: str, event: dict[str, Any]) -> None:
     await hub().send(group, event)
 
 
-def send_now(group: str, event: dict[str, Any]) -> None:
-    """Send an event to a group from sync code (outside any transaction that must commit first).
+def send_all_now(items: list[tuple[str, dict[str, Any]]]) -> None:
+    """Send events to groups from sync code (outside any transaction that must commit first), in order.
 
-    In a server process the event is queued on the event loop's hub and this returns at once, so the
-    database thread never waits on Redis; elsewhere (commands, the worker) it is sent before returning.
+    In a server process the events are queued on the event loop's hub and this returns at once, so the
+    database thread never waits on Redis; elsewhere (commands, the worker) they are sent before returning.
     """
     found = _latest
     if found is not None and found.loop.is_running() and not found.loop.is_closed():
-        found.loop.call_soon_threadsafe(found.outbox.put_nowait, (group, event))
+        found.loop.call_soon_threadsafe(found.outbox.put_nowait, items)
         return
     layer = get_channel_layer()
     if layer is not None:
-        async_to_sync(layer.group_send)(group, {**event, "group": group})
+        for group, event in items:
+            async_to_sync(layer.group_send)(group, {**event, "group": group})
+
+
+def send_now(group: str, event: dict[str, Any]) -> None:
+    """Send one event to a group from sync code, as `send_all_now`."""
+    send_all_now([(group, event)])
 
 
 def send_on_commit(group: str, event: dict[str, Any]) -> None:
@@ -193,3 +238,9 @@ def send_on_commit(group: str, event: dict[str, Any]) -> None:
 def broadcast_frame_on_commit(room_id: int, frame: dict[str, Any]) -> None:
     """After commit, every socket in the room receives `frame`."""
     send_on_commit(room_group(room_id), frame_event(frame))
+
+
+def broadcast_frames_on_commit(frames: list[tuple[int, dict[str, Any]]]) -> None:
+    """After commit, each (room id, frame) reaches every socket in that room, in this order."""
+    items = [(room_group(room_id), frame_event(frame)) for room_id, frame in frames]
+    transaction.on_commit(partial(send_all_now, items))

@@ -270,16 +270,68 @@ def _write(draft: _Draft) -> Posted:
     return Posted(message, created=True)
 
 
+_INSERT_BATCH = """
+    WITH batch AS (
+        SELECT * FROM unnest(
+            %s::bigint[], %s::bigint[], %s::uuid[], %s::text[], %s::text[], %s::bigint[], %s::timestamptz[],
+            %s::bigint[]
+        ) WITH ORDINALITY
+            AS b(room_id, author_id, client_id, body, html, reply_to_id, created_at, session_id, ord)
+    ), counts AS (
+        SELECT room_id, count(*) AS n FROM batch GROUP BY room_id
+    ), next AS (
+        UPDATE chat_room AS r SET last_seq = r.last_seq + counts.n FROM counts WHERE r.id = counts.room_id
+        RETURNING r.id, r.last_seq - counts.n AS base
+    )
+    INSERT INTO chat_message
+        (room_id, seq, author_id, client_id, body, html, reply_to_id, created_at, session_id)
+    SELECT b.room_id, next.base + row_number() OVER (PARTITION BY b.room_id ORDER BY b.ord), b.author_id,
+        b.client_id, b.body, b.html, b.reply_to_id, b.created_at, b.session_id
+    FROM batch AS b JOIN next ON next.id = b.room_id
+    RETURNING id, seq, author_id, client_id
+"""
+
+
+def _insert_batch(messages: list[Message]) -> None:
+    """PostgreSQL: store messages (sorted by room) with each room's next seqs, in two statements in all.
+
+    The room rows are locked in id order first, so two processes writing batches never deadlock; within a
+    room the seqs follow the list's order.
+    """
+    columns = ("room_id", "author_id", "client_id", "body", "html", "reply_to_id", "created_at", "session_id")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM chat_room WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+            [sorted({m.room_id for m in messages})],
+        )
+        cursor.execute(_INSERT_BATCH, [[getattr(m, column) for m in messages] for column in columns])
+        stored = {(author_id, client_id): (pk, seq) for pk, seq, author_id, client_id in cursor.fetchall()}
+    for message in messages:
+        message.pk, message.seq = stored[(message.author_id, message.client_id)]
+        message._state.adding = False
+
+
 def _write_all(drafts: list[_Draft]) -> list[Posted]:
     """Store every draft in one transaction (one commit); any database error rolls them all back."""
     # Rooms in id order: two processes writing batches for the same rooms take the room locks in one order,
     # so they never deadlock. Within a room the sends keep their order, and so do the seqs and broadcasts.
     order = sorted(range(len(drafts)), key=lambda i: drafts[i].send.room.pk)
-    messages: dict[int, Message] = {}
+    messages = {i: drafts[i].message() for i in order}
     with transaction.atomic():
-        for i in order:
-            messages[i] = drafts[i].message()
-            _store(messages[i], drafts[i].mentioned)
+        if connection.vendor == "postgresql":
+            _insert_batch([messages[i] for i in order])
+        else:
+            for i in order:
+                _insert(messages[i])
+        Mention.objects.bulk_create(
+            [Mention(message=messages[i], user=user) for i in order for user in drafts[i].mentioned]
+        )
+        events.broadcast_frames_on_commit(
+            [
+                (messages[i].room_id, {"type": "message.new", "message": message_payload(messages[i])})
+                for i in order
+            ]
+        )
     for i in order:
         drafts[i].send.room.last_seq = messages[i].seq
     return [Posted(messages[i], created=True) for i in range(len(drafts))]

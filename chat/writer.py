@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import time
 import weakref
 from dataclasses import dataclass
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.utils import translation
 
@@ -19,6 +21,7 @@ from coaching.accounts.models import User
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 256
+CHECK_EVERY_SECONDS = 1.0
 
 Reply = dict[str, Any] | None
 
@@ -34,6 +37,7 @@ class _Writer:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.queue: asyncio.Queue[_Waiting] = asyncio.Queue()
+        self.checked_at = 0.0  # when the database connection was last checked (monotonic seconds)
         # An empty context: the task must not carry the first caller's language (or anything else) along.
         self.task = loop.create_task(self._run(), context=contextvars.Context())
 
@@ -58,11 +62,19 @@ class _Writer:
                 self.queue.get_nowait().answer.cancel()
 
     async def _write(self, batch: list[_Waiting]) -> None:
+        # database_sync_to_async checks the connection before and after each call (with health checks on, a
+        # `SELECT 1` round trip); under load the writer has it checked at most once a second and after errors.
+        now = time.monotonic()
+        checked = now - self.checked_at >= CHECK_EVERY_SECONDS
+        call = database_sync_to_async if checked else sync_to_async(thread_sensitive=True)
         try:
-            results = await database_sync_to_async(handlers.handle_sends)([w.request for w in batch])
+            results = await call(handlers.handle_sends)([w.request for w in batch])
+            if checked:
+                self.checked_at = now
         except Exception as error:  # the batch's callers hear it; the writer goes on with the next batch
             log.exception("a batch of %d sends failed", len(batch))
             results = [error] * len(batch)
+            self.checked_at = 0.0
         for waiting, result in zip(batch, results, strict=True):
             if waiting.answer.done():  # cancelled meanwhile
                 continue

@@ -63,7 +63,12 @@ def heard(monkeypatch) -> list[dict[str, Any]]:
 
         transaction.on_commit(record)
 
+    def all_on_commit(frames: list[tuple[int, dict[str, Any]]]) -> None:
+        for room_id, frame in frames:
+            on_commit(room_id, frame)
+
     monkeypatch.setattr(events, "broadcast_frame_on_commit", on_commit)
+    monkeypatch.setattr(events, "broadcast_frames_on_commit", all_on_commit)
     return frames
 
 
@@ -222,10 +227,11 @@ def test_on_postgresql_a_lone_send_is_one_statement_and_a_batch_one_transaction(
         services.post_messages(sends=[send("alone")])
     with CaptureQueriesContext(connection) as batch:
         services.post_messages(sends=[send(f"together {n}") for n in range(5)])
-    # Alone: the one autocommitted statement, as before batching. Together: one statement each, one commit.
+    # Alone: the one autocommitted statement, as before batching. Together: the room locks, then one statement
+    # for all of them, one commit.
     assert len(lone.captured_queries) == 1
     statements = [query["sql"].split()[0] for query in batch.captured_queries]
-    assert statements == ["BEGIN", "WITH", "WITH", "WITH", "WITH", "WITH", "COMMIT"]
+    assert statements == ["BEGIN", "SELECT", "WITH", "COMMIT"]
     assert list(room.messages.order_by("seq").values_list("seq", flat=True)) == list(range(1, 8))
 
 
