@@ -270,6 +270,7 @@ def _write(draft: _Draft) -> Posted:
     return Posted(message, created=True)
 
 
+_LOCK_ROOMS = "SELECT id FROM chat_room WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
 _INSERT_BATCH = """
     WITH batch AS (
         SELECT * FROM unnest(
@@ -293,18 +294,19 @@ _INSERT_BATCH = """
 
 
 def _insert_batch(messages: list[Message]) -> None:
-    """PostgreSQL: store messages (sorted by room) with each room's next seqs, in two statements in all.
+    """PostgreSQL: store messages (sorted by room) with each room's next seqs, in one round trip.
 
     The room rows are locked in id order first, so two processes writing batches never deadlock; within a
     room the seqs follow the list's order.
     """
     columns = ("room_id", "author_id", "client_id", "body", "html", "reply_to_id", "created_at", "session_id")
     with connection.cursor() as cursor:
+        # Both statements in one round trip (Django's psycopg cursors bind parameters on the client side).
         cursor.execute(
-            "SELECT id FROM chat_room WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
-            [sorted({m.room_id for m in messages})],
+            _LOCK_ROOMS + ";" + _INSERT_BATCH,
+            [sorted({m.room_id for m in messages}), *([getattr(m, c) for m in messages] for c in columns)],
         )
-        cursor.execute(_INSERT_BATCH, [[getattr(m, column) for m in messages] for column in columns])
+        cursor.nextset()  # past the locked room ids, to the inserted rows
         stored = {(author_id, client_id): (pk, seq) for pk, seq, author_id, client_id in cursor.fetchall()}
     for message in messages:
         message.pk, message.seq = stored[(message.author_id, message.client_id)]
