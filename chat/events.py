@@ -86,6 +86,7 @@ class _Hub:
         self.subscribed: set[str] = set()
         self.channel = ""
         self.marks: dict[str, tuple[str, Listener, asyncio.Future[None]]] = {}
+        self.joining: dict[str, int] = {}  # sockets waiting for their mark, by group
         self.lock = asyncio.Lock()  # subscription changes, one at a time
         self.outbox: asyncio.Queue[list[tuple[str, dict[str, Any]]]] = asyncio.Queue()
         self.publisher = _RedisPublisher.for_layer(layer)
@@ -107,8 +108,14 @@ class _Hub:
         # get an older presence list or message after its hello).
         mark = uuid.uuid4().hex
         joined = self.marks[mark] = (group, listener, self.loop.create_future())
-        await self.layer.send(self.channel, {"type": "hub.mark", "mark": mark})
-        await joined[2]
+        self.joining[group] = self.joining.get(group, 0) + 1  # keeps the subscription until the mark is back
+        try:
+            await self.layer.send(self.channel, {"type": "hub.mark", "mark": mark})
+            await joined[2]
+        finally:
+            self.joining[group] -= 1
+            if not self.joining[group]:
+                del self.joining[group]
 
     async def leave(self, groups: list[str], listener: Listener) -> None:
         # Forget the socket everywhere before the first await: a cancelled close must not leave it behind.
@@ -122,7 +129,7 @@ class _Hub:
             return
         async with self.lock:
             for group in groups:
-                if group in self.subscribed and group not in self.groups:
+                if group in self.subscribed and group not in self.groups and group not in self.joining:
                     self.subscribed.discard(group)
                     await self.layer.group_discard(group, self.channel)
 

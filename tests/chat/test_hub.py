@@ -112,3 +112,18 @@ async def test_a_process_unsubscribes_when_its_last_socket_in_a_group_leaves() -
     await events.leave(["room.4"], two)
     assert "room.4" not in hub.subscribed
     assert "room.4" not in hub.groups
+
+
+@pytest.mark.redis
+async def test_a_socket_joining_while_the_last_one_leaves_keeps_the_subscription(other_process) -> None:
+    leaving, joining, sender = Socket(), Socket(), Socket()
+    await events.join("room.5", leaving)
+    join = asyncio.create_task(events.join("room.5", joining))
+    await asyncio.sleep(0)  # the newcomer is waiting for its mark
+    await events.leave(["room.5"], leaving)
+    await join
+    assert "room.5" in events.hub().subscribed
+    # Another process's broadcast still reaches the newcomer.
+    asyncio.run_coroutine_threadsafe(events.join("room.5", sender), other_process).result(timeout=5)
+    asyncio.run_coroutine_threadsafe(events.publish("room.5", frame("still here")), other_process).result(5)
+    assert await joining.until(1) == ["still here"]
