@@ -6,37 +6,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.pages import sign_in
+from tests.e2e import pages
 
 pytestmark = [pytest.mark.browser]
-SHOTS = Path(__file__).resolve().parents[2] / "test-results"
 CONNECTED = "#chat-status[data-state=connected]"
 TIMEOUT = 10_000
 
 
-class Person:
-    """One browser context signed in as one demo person, with the circle's chat open."""
+class Person(pages.Person):
+    """One demo person, with the circle's chat open."""
 
-    def __init__(self, chromium: Any, base_url: str, username: str, password: str, **options: Any) -> None:
-        self.context = chromium.new_context(locale="en-GB", **options)
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on("console", self._console)
-        sign_in(self.page, base_url, username, password)
-
-    def _console(self, message: Any) -> None:
-        # The browser itself logs failed reconnects while offline; those are the point of the offline test.
-        expected = "ERR_INTERNET_DISCONNECTED" in message.text or message.location.get("url", "").endswith(
-            "favicon.ico"
-        )
-        if message.type == "error" and not expected:
-            self.errors.append(f"{message.text} {message.location.get('url', '')}")
+    # The browser itself logs failed reconnects while offline; those are the point of the offline test.
+    expected_errors = ("ERR_INTERNET_DISCONNECTED",)
 
     def open(self, url: str) -> None:
         self.page.goto(url)
@@ -59,10 +44,6 @@ class Person:
         self.page.locator("#chat-log .chat-msg:not(.chat-pending) .chat-body", has_text=text).first.wait_for(
             timeout=TIMEOUT
         )
-
-    def shot(self, name: str) -> None:
-        SHOTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(SHOTS / name), full_page=False)
 
 
 @pytest.fixture

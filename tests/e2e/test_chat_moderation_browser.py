@@ -5,39 +5,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.e2e import pages
+
 pytestmark = [pytest.mark.browser]
-SHOTS = Path(__file__).resolve().parents[2] / "test-results"
 CONNECTED = "#chat-status[data-state=connected]"
 TIMEOUT = 10_000
 DESKTOP = {"width": 1100, "height": 800}
 PHONE = {"width": 360, "height": 740}
 
 
-class Person:
-    """One browser context signed in as one demo person."""
-
-    def __init__(
-        self, chromium: Any, base_url: str, username: str, password: str, viewport: dict[str, int]
-    ) -> None:
-        self.context = chromium.new_context(locale="en-GB", viewport=viewport)
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on("console", self._console)
-        self.page.goto(f"{base_url}/accounts/login/")
-        self.page.fill("input[name=username]", username)
-        self.page.fill("input[name=password]", password)
-        self.page.click("form.form button[type=submit]")
-        self.page.wait_for_url(lambda url: "/accounts/login/" not in url)
-
-    def _console(self, message: Any) -> None:
-        if message.type == "error" and not message.location.get("url", "").endswith("favicon.ico"):
-            self.errors.append(f"{message.text} {message.location.get('url', '')}")
+class Person(pages.Person):
+    """One demo person, with the circle's chat open."""
 
     def open(self, url: str) -> None:
         self.page.goto(url)
@@ -58,10 +40,6 @@ class Person:
     def fits_the_screen(self) -> bool:
         return bool(self.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
-    def shot(self, name: str) -> None:
-        SHOTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(SHOTS / name), full_page=False)
-
 
 @pytest.fixture
 def harambee(demo: dict[str, Any]) -> dict[str, Any]:
@@ -78,7 +56,7 @@ def people(chromium: Any, daphne_server: str, demo: dict[str, Any]) -> Iterator[
     opened: list[Person] = []
 
     def sign_in(username: str, viewport: dict[str, int] = DESKTOP) -> Person:
-        person = Person(chromium, daphne_server, username, demo["password"], viewport)
+        person = Person(chromium, daphne_server, username, demo["password"], viewport=viewport)
         opened.append(person)
         return person
 

@@ -13,42 +13,19 @@ from typing import Any
 
 import pytest
 
+from tests.e2e import pages
+from tests.e2e.pages import TIMEOUT
+
 pytestmark = [pytest.mark.browser]
-SHOTS = Path(__file__).resolve().parents[2] / "test-results"
-TIMEOUT = 10_000
+DESKTOP = {"width": 1200, "height": 900}
 
 
-class Person:
-    """One demo person signed in in their own browser context; page errors are collected."""
-
-    def __init__(self, chromium: Any, base_url: str, username: str, password: str) -> None:
-        self.base_url = base_url
-        self.context = chromium.new_context(locale="en-GB", viewport={"width": 1200, "height": 900})
-        self.context.set_default_timeout(TIMEOUT)
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on("console", self._console)
-        self.page.goto(f"{base_url}/accounts/login/")
-        self.page.fill("input[name=username]", username)
-        self.page.fill("input[name=password]", password)
-        self.page.click("form.form button[type=submit]")
-        self.page.wait_for_url(f"{base_url}/")
-
-    def _console(self, message: Any) -> None:
-        if message.type == "error" and not message.location.get("url", "").endswith("favicon.ico"):
-            self.errors.append(f"{message.text} {message.location.get('url', '')}")
-
-    def go(self, path: str) -> None:
-        self.page.goto(f"{self.base_url}{path}")
+class Person(pages.Person):
+    """One demo person on the dashboards."""
 
     def open_tables(self) -> None:
         for summary in self.page.locator("details.chart-data > summary").all():
             summary.click()
-
-    def shot(self, name: str) -> None:
-        SHOTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(SHOTS / name), full_page=True)
 
     def chart(self, key: str) -> tuple[list[str], list[list[str]]]:
         """A chart's drawn values (pygal's per-point labels) and its table's rows, as the page has them."""
@@ -86,7 +63,9 @@ def demo_progress(demo: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def people(chromium: Any, daphne_server: str, demo_progress: dict[str, Any]) -> Any:
     signed_in = {
-        username: Person(chromium, daphne_server, username, demo_progress["password"])
+        username: Person(
+            chromium, daphne_server, username, demo_progress["password"], viewport=DESKTOP, timeout=TIMEOUT
+        )
         for username in ("kofi", "amani.coach", "ana.admin")
     }
     yield signed_in
@@ -131,7 +110,7 @@ def test_each_dashboard_draws_its_charts_with_the_numbers_of_its_tables(people, 
     ]
     assert drawn == ["1", "0", "0", "1", "1"]
     assert kofi.page.locator("#commitments .commitment.is-overdue").count() == 1
-    kofi.shot("progress-member-kofi.png")
+    kofi.shot("progress-member-kofi.png", full_page=True)
 
     # Amani's dashboard of Harambee: a row per member with a trend, the quiet one, overdue commitments.
     amani.go(f"/circles/{harambee.pk}/progress/")
@@ -153,7 +132,7 @@ def test_each_dashboard_draws_its_charts_with_the_numbers_of_its_tables(people, 
     legend = " ".join(amani.page.locator("#chart-response-times svg .legends text").all_text_contents())
     assert "Goal: 90 minutes" in legend
     assert "Amani Wanjiru" in legend
-    amani.shot("progress-circle-amani.png")
+    amani.shot("progress-circle-amani.png", full_page=True)
 
     # Ana's programme dashboard: circle health, attendance by week, response times per coach, concerns.
     ana.go(f"/programmes/{programme_id}/progress/")
@@ -171,7 +150,7 @@ def test_each_dashboard_draws_its_charts_with_the_numbers_of_its_tables(people, 
     assert {row[0] for row in rows} == {"Amani Wanjiru", "Diego Ramírez", "Lucía Fernández"}
     assert {f"{row[3]} min" for row in rows} <= set(drawn)
     assert "A member keeps promoting his business" in ana.page.inner_text("#concerns")
-    ana.shot("progress-programme-ana.png")
+    ana.shot("progress-programme-ana.png", full_page=True)
 
     # The attendance export, streamed by daphne, downloads with a row per expected seat.
     with ana.page.expect_download() as download_info:

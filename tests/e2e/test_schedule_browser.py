@@ -11,45 +11,22 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
+from tests.e2e.pages import TIMEOUT, Person
+
 pytestmark = [pytest.mark.browser]
-SHOTS = Path(__file__).resolve().parents[2] / "test-results"
-TIMEOUT = 10_000
+DESKTOP = {"width": 1200, "height": 900}
 
 
-class Browser:
-    """One demo person signed in in their own browser context; page errors are collected."""
-
-    def __init__(self, chromium: Any, base_url: str, username: str, password: str) -> None:
-        self.base_url = base_url
-        self.context = chromium.new_context(locale="es-ES", viewport={"width": 1200, "height": 900})
-        self.context.set_default_timeout(TIMEOUT)
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on("console", self._console)
-        self.page.goto(f"{base_url}/accounts/login/")
-        self.page.fill("input[name=username]", username)
-        self.page.fill("input[name=password]", password)
-        self.page.click("form.form button[type=submit]")
-        self.page.wait_for_url(f"{base_url}/")
-
-    def _console(self, message: Any) -> None:
-        if message.type == "error" and not message.location.get("url", "").endswith("favicon.ico"):
-            self.errors.append(f"{message.text} {message.location.get('url', '')}")
-
-    def go(self, path: str) -> None:
-        self.page.goto(f"{self.base_url}{path}")
-
-    def shot(self, name: str) -> None:
-        SHOTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(SHOTS / name), full_page=True)
+def spanish_reader(chromium: Any, base_url: str, username: str, password: str) -> Person:
+    """A demo person whose browser asks for Spanish."""
+    return Person(chromium, base_url, username, password, locale="es-ES", viewport=DESKTOP, timeout=TIMEOUT)
 
 
 @pytest.fixture
 def people(chromium: Any, daphne_server: str, demo: dict[str, Any]) -> Any:
     circle = next(c for c in demo["circles"] if c["name"] == "Puentes")
-    lucia = Browser(chromium, daphne_server, "lucia.coach", demo["password"])
-    camila = Browser(chromium, daphne_server, "camila", demo["password"])
+    lucia = spanish_reader(chromium, daphne_server, "lucia.coach", demo["password"])
+    camila = spanish_reader(chromium, daphne_server, "camila", demo["password"])
     yield lucia, camila, circle["id"]
     for person in (lucia, camila):
         person.context.close()
@@ -77,7 +54,7 @@ def test_a_weekly_session_goes_from_a_suggested_slot_to_a_commitment_done(people
     lucia.page.fill("#id_title", "Círculo semanal")
     lucia.page.fill("#id_agenda", "Revisar compromisos")
     lucia.page.fill("#id_weeks", "2")
-    lucia.shot("schedule-coach.png")
+    lucia.shot("schedule-coach.png", full_page=True)
     lucia.page.click("#schedule-form button[type=submit]")
     lucia.page.wait_for_url(f"{lucia.base_url}/circles/{circle_id}/")
     assert lucia.page.locator("#circle-sessions .session-item").count() == 2
@@ -90,7 +67,7 @@ def test_a_weekly_session_goes_from_a_suggested_slot_to_a_commitment_done(people
         f"#circle-sessions [data-session-id='{first.pk}'] .session-start"
     ).inner_text()
     assert picked_time in lucia_first
-    lucia.shot("schedule-circle-coach.png")
+    lucia.shot("schedule-circle-coach.png", full_page=True)
 
     # Camila gets the day-before reminder, sees both sessions on her home page at Bogotá time, and
     # downloads the first one's .ics.
@@ -101,7 +78,7 @@ def test_a_weekly_session_goes_from_a_suggested_slot_to_a_commitment_done(people
     assert first.starts_at.astimezone(bogota).strftime("%H:%M") in item.locator(".session-start").inner_text()
     assert "America/Bogota" in item.inner_text()
     assert camila.page.locator("#upcoming-sessions .session-item").count() == 2
-    camila.shot("schedule-home-member.png")
+    camila.shot("schedule-home-member.png", full_page=True)
     with camila.page.expect_download() as download_info:
         item.locator(".session-ics").click()
     download = download_info.value
@@ -120,7 +97,7 @@ def test_a_weekly_session_goes_from_a_suggested_slot_to_a_commitment_done(people
     feed_url = camila.page.input_value("#calendar-feed-url")
     assert feed_url.startswith(f"{camila.base_url}/calendar/")
     camila.page.locator("#calendar-feed").scroll_into_view_if_needed()
-    camila.shot("profile-calendar-member.png")
+    camila.shot("profile-calendar-member.png", full_page=True)
     feed = camila.context.request.get(feed_url)
     assert feed.headers["cache-control"] == "private, max-age=300"
     assert len(Calendar.from_ical(feed.body()).walk("VEVENT")) == 2
@@ -157,7 +134,7 @@ def test_a_weekly_session_goes_from_a_suggested_slot_to_a_commitment_done(people
     lucia.page.fill(f"input[name=c-{row}-due_on]", due.isoformat())
     lucia.page.click("#commitments-form button[type=submit]")
     lucia.page.wait_for_selector("#log-commitments .commitments-list li:has-text('Pedir feedback a su jefa')")
-    lucia.shot("session-log-coach.png")
+    lucia.shot("session-log-coach.png", full_page=True)
     commitment = Commitment.objects.get()
     assert (commitment.member.username, commitment.due_on, commitment.session_id) == ("camila", due, first.pk)
 
@@ -166,12 +143,12 @@ def test_a_weekly_session_goes_from_a_suggested_slot_to_a_commitment_done(people
     assert "Pedir feedback a su jefa" in camila.page.inner_text("#my-commitments")
     camila.go("/commitments/")
     entry = camila.page.locator(f"[data-commitment-id='{commitment.pk}']")
-    camila.shot("commitments-member-open.png")
+    camila.shot("commitments-member-open.png", full_page=True)
     entry.locator("input[name=status][value=done]").check()
     entry.locator("input[name=note]").fill("Hablamos el lunes")
     entry.locator("button[type=submit]").click()
     camila.page.wait_for_selector(f"[data-commitment-id='{commitment.pk}'][data-status=done]")
     assert "Hablamos el lunes" in camila.page.inner_text(f"[data-commitment-id='{commitment.pk}']")
-    camila.shot("commitments-member.png")
+    camila.shot("commitments-member.png", full_page=True)
     commitment.refresh_from_db()
     assert (commitment.status, commitment.close_note) == ("done", "Hablamos el lunes")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,9 +17,9 @@ from circles.models import Circle
 from coaching.accounts.models import User
 from coaching.live.models import Attendance, LiveSession
 from coaching.live.scheduling import schedule_session
+from tests.e2e import pages
 
 pytestmark = [pytest.mark.browser]
-SHOTS = Path(__file__).resolve().parents[2] / "test-results"
 TIMEOUT = 20_000
 
 # Counts every RTCPeerConnection and camera request a page makes, whatever the page's own code says, and
@@ -106,30 +105,19 @@ def forget_people() -> Iterator[None]:
     OPEN.clear()
 
 
-class Person:
-    """One browser context signed in as one demo person."""
+class Person(pages.Person):
+    """One demo person in the live session room, with WebRTC watched."""
 
     def __init__(self, chromium: Any, base_url: str, username: str, password: str) -> None:
-        self.username = username
         OPEN.append(self)
-        self.context = chromium.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
-        self.context.add_init_script(WATCH_WEBRTC)
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on(
-            "console",
-            lambda message: (
-                self.errors.append(message.text)
-                if message.type == "error" and not message.location.get("url", "").endswith("favicon.ico")
-                else None
-            ),
+        super().__init__(
+            chromium,
+            base_url,
+            username,
+            password,
+            viewport={"width": 1280, "height": 900},
+            init_script=WATCH_WEBRTC,
         )
-        self.page.goto(f"{base_url}/accounts/login/")
-        self.page.fill("input[name=username]", username)
-        self.page.fill("input[name=password]", password)
-        self.page.click("form.form button[type=submit]")
-        self.page.wait_for_url(f"{base_url}/")
 
     def open(self, url: str) -> None:
         self.page.goto(url)
@@ -166,10 +154,6 @@ class Person:
     def diagnose(self) -> str:
         """Every peer connection this page made: states, transceivers and RTP counters."""
         return str(self.page.evaluate(DIAGNOSE))
-
-    def shot(self, name: str) -> None:
-        SHOTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(SHOTS / name), full_page=True)
 
 
 @pytest.fixture
@@ -232,7 +216,7 @@ def test_a_member_whose_camera_is_blocked_is_told_so_and_still_sees_the_stage(
         )
         olivia.receives_video_from(ids["diego.coach"])
         assert olivia.page.is_hidden("#toggle-camera")
-        olivia.shot("session-camera-blocked.png")
+        olivia.shot("session-camera-blocked.png", full_page=True)
         assert coach.errors + olivia.errors == []
     finally:
         coach.context.close()
@@ -251,7 +235,7 @@ def test_a_coach_and_a_member_talk_on_stage_while_the_audience_follows_in_chat(t
     assert sofia.page.inner_text("#session-waiting") == "Waiting for the coach to start."
     assert "One hard conversation" in sofia.page.inner_text("#session-lobby")
     assert sofia.page.locator("#session-start").count() == 0
-    sofia.shot("session-lobby-member.png")
+    sofia.shot("session-lobby-member.png", full_page=True)
 
     coach.page.click("#session-start")
     for person in three:
@@ -305,9 +289,9 @@ def test_a_coach_and_a_member_talk_on_stage_while_the_audience_follows_in_chat(t
     assert sofia.page.inner_text("#toggle-mic") == "Unmute your microphone"
     sofia.page.click("#toggle-mic")
 
-    coach.shot("session-live-coach.png")
-    sofia.shot("session-live-member.png")
-    emma.shot("session-live-audience.png")
+    coach.shot("session-live-coach.png", full_page=True)
+    sofia.shot("session-live-member.png", full_page=True)
+    emma.shot("session-live-audience.png", full_page=True)
 
     coach.page.once("dialog", lambda dialog: dialog.accept())
     coach.page.click("#session-end")
@@ -315,7 +299,7 @@ def test_a_coach_and_a_member_talk_on_stage_while_the_audience_follows_in_chat(t
         person.wait_status("ended")
     sofia.page.wait_for_function("window.circlesSession.peers.length === 0", timeout=TIMEOUT)
     assert sofia.hook("media") == "none"  # the camera is let go
-    coach.shot("session-ended-coach.png")
+    coach.shot("session-ended-coach.png", full_page=True)
 
     session = LiveSession.objects.get(pk=horizonte_session["id"])
     assert session.status == "ended"
