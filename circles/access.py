@@ -30,7 +30,8 @@ def programme_for_admin(*, user: User, programme_id: int) -> Programme:
 def current_seat(*, user: User, circle_id: int) -> Membership | None:
     """The person's active seat (coach or member) in that circle, if any."""
     return (
-        Membership.objects.filter(user=user, circle_id=circle_id, left_at__isnull=True)
+        Membership.objects.current()
+        .filter(user=user, circle_id=circle_id)
         .select_related("circle", "circle__programme")
         .first()
     )
@@ -42,6 +43,35 @@ def seat_or_404(*, user: User, circle_id: int) -> Membership:
     if seat is None:
         raise Http404
     return seat
+
+
+def is_admitted(seat: Membership | None) -> bool:
+    """Whether a seat admits its holder to the circle: the coach, or a member past the charter."""
+    return seat is not None and (seat.role == Membership.Role.COACH or seat.charter_accepted_at is not None)
+
+
+def access_circle(user: User, circle_id: int) -> Circle:
+    """The circle if `user` is its coach or an admitted member (charter accepted); Http404 otherwise."""
+    seat = current_seat(user=user, circle_id=circle_id) if user.is_authenticated and user.is_active else None
+    if not is_admitted(seat):
+        raise Http404
+    assert seat is not None
+    return seat.circle
+
+
+def is_coach_of(*, user: User, circle_id: int) -> bool:
+    """Whether `user` currently coaches that circle: the one rule every app asks."""
+    return (
+        user.is_authenticated and Membership.objects.coaches().filter(user=user, circle_id=circle_id).exists()
+    )
+
+
+def coached_circle(user: User, circle_id: int) -> Circle:
+    """The circle if `user` currently coaches it; Http404 otherwise (admins included)."""
+    seat = current_seat(user=user, circle_id=circle_id) if user.is_authenticated else None
+    if seat is None or seat.role != Membership.Role.COACH:
+        raise Http404
+    return seat.circle
 
 
 def circle_for_admin(*, user: User, programme: Programme, circle_id: int) -> Circle:

@@ -172,6 +172,34 @@ class Circle(models.Model):
         return start if start > after else start + dt.timedelta(days=7)
 
 
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    """The one definition of a current seat, a coach's seat and an admitted seat: ask here, never re-spell."""
+
+    def current(self) -> MembershipQuerySet:
+        """Seats that have not ended."""
+        return self.filter(CURRENT_SEAT)
+
+    def coaches(self) -> MembershipQuerySet:
+        """Current seats held as the circle's coach."""
+        return self.current().filter(role=Membership.Role.COACH)
+
+    def members(self) -> MembershipQuerySet:
+        """Current seats held as a member (the coach not counted)."""
+        return self.current().filter(role=Membership.Role.MEMBER)
+
+    def admitted(self) -> MembershipQuerySet:
+        """Current seats that may take part: the coach, and members who accepted the charter."""
+        return self.current().filter(Q(role=Membership.Role.COACH) | Q(charter_accepted_at__isnull=False))
+
+    def held_since(self, moment: dt.datetime) -> MembershipQuerySet:
+        """Seats held at any time from `moment` on (current ones, and ones that ended after it)."""
+        return self.filter(CURRENT_SEAT | Q(left_at__gt=moment))
+
+
+# A seat is current until `left_at` is set; the partial unique indexes below use the same condition.
+CURRENT_SEAT = Q(left_at__isnull=True)
+
+
 class Membership(models.Model):
     """A person's seat in a circle, as its coach or as a member; `left_at` ends it."""
 
@@ -193,18 +221,20 @@ class Membership(models.Model):
     left_at = models.DateTimeField(_("left"), null=True, blank=True)
     charter_accepted_at = models.DateTimeField(_("charter accepted"), null=True, blank=True)
 
+    objects = MembershipQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(
                 fields=["circle", "user"],
-                condition=Q(left_at__isnull=True),
+                condition=CURRENT_SEAT,
                 name="one_active_seat_per_person_per_circle",
             ),
             models.UniqueConstraint(
                 fields=["circle"],
-                condition=Q(left_at__isnull=True, role="coach"),
+                condition=CURRENT_SEAT & Q(role="coach"),
                 name="one_active_coach_per_circle",
             ),
         ]
