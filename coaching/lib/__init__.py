@@ -1,1 +1,1 @@
-"""Small shared pieces that belong to no app (hub, markdown, errors, time zones, append-only rows); they import no app."""
+"""Shared pieces that belong to no app (hub, markdown, errors, zones, append-only rows); they import none."""
