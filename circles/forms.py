@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from circles.models import AssignmentAudit, Circle, Programme
+from circles.models import AssignmentAudit, Circle, Membership, Programme
 from circles.selectors import programme_coaches
 from circles.services import MAX_CHARTER_LENGTH, MAX_REASON_LENGTH
 from coaching.accounts.models import User
@@ -19,6 +19,10 @@ REASON = forms.CharField(
     required=True,
     widget=forms.TextInput(attrs={"placeholder": _("Why? (kept in the audit log)")}),
 )
+
+
+def _seated_members(circle: Circle) -> Any:
+    return User.objects.filter(pk__in=Membership.objects.members().filter(circle=circle).values("user_id"))
 
 
 def _open_circles(programme: Programme) -> Any:
@@ -55,9 +59,7 @@ class MoveForm(forms.Form):
 
     def __init__(self, *args: Any, circle: Circle, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = User.objects.filter(  # type: ignore[attr-defined]
-            memberships__circle=circle, memberships__left_at__isnull=True, memberships__role="member"
-        )
+        self.fields["person"].queryset = _seated_members(circle)  # type: ignore[attr-defined]
         self.fields["to_circle"].queryset = _open_circles(circle.programme).exclude(pk=circle.pk)  # type: ignore[attr-defined]
 
 
@@ -69,9 +71,7 @@ class RemoveForm(forms.Form):
 
     def __init__(self, *args: Any, circle: Circle, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = User.objects.filter(  # type: ignore[attr-defined]
-            memberships__circle=circle, memberships__left_at__isnull=True, memberships__role="member"
-        )
+        self.fields["person"].queryset = _seated_members(circle)  # type: ignore[attr-defined]
 
 
 class CoachForm(forms.Form):

@@ -127,7 +127,7 @@ def choose_password(*, invitation: Invitation, form: SetPasswordForm) -> bool:
 
 def landing_circle_id(*, user: User, programme: Programme | None) -> int | None:
     """The circle a newly signed-in person should see first: their active seat, in this programme if any."""
-    seats = Membership.objects.filter(user=user, left_at__isnull=True).order_by("joined_at", "pk")
+    seats = Membership.objects.current().filter(user=user).order_by("joined_at", "pk")
     if programme is not None:
         seat = seats.filter(circle__programme=programme).first()
         if seat is not None:

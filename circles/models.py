@@ -191,6 +191,10 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
         """Current seats that may take part: the coach, and members who accepted the charter."""
         return self.current().filter(Q(role=Membership.Role.COACH) | Q(charter_accepted_at__isnull=False))
 
+    def held_at(self, moment: Any) -> MembershipQuerySet:
+        """Seats that were held at `moment` (a datetime, or an F/OuterRef to one)."""
+        return self.filter(seat_held_at(moment))
+
     def held_since(self, moment: dt.datetime) -> MembershipQuerySet:
         """Seats held at any time from `moment` on (current ones, and ones that ended after it)."""
         return self.filter(CURRENT_SEAT | Q(left_at__gt=moment))
@@ -198,6 +202,16 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
 
 # A seat is current until `left_at` is set; the partial unique indexes below use the same condition.
 CURRENT_SEAT = Q(left_at__isnull=True)
+
+
+def seat_held_at(moment: Any) -> Q:
+    """A seat that was taken by `moment` and not yet left then (`moment` may be an F or OuterRef)."""
+    return Q(joined_at__lte=moment) & (CURRENT_SEAT | Q(left_at__gt=moment))
+
+
+def current_seat_via(path: str) -> Q:
+    """CURRENT_SEAT seen from another model through `path` (e.g. "user__memberships"), inside one join."""
+    return Q(**{f"{path}__left_at__isnull": True})
 
 
 class Membership(models.Model):

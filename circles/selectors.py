@@ -50,14 +50,15 @@ def _people(seats: list[Membership], *, now: dt.datetime) -> tuple[Person | None
 
 
 def _active_seats() -> QuerySet[Membership]:
-    return Membership.objects.filter(left_at__isnull=True).select_related("user").order_by("joined_at", "id")
+    return Membership.objects.current().select_related("user").order_by("joined_at", "id")
 
 
 def circles_for(*, user: User, now: dt.datetime | None = None) -> list[CircleSummary]:
     """The circles this person sits in now (as coach or member), with everyone's local time."""
     now = now or timezone.now()
     seats = (
-        Membership.objects.filter(user=user, left_at__isnull=True)
+        Membership.objects.current()
+        .filter(user=user)
         .select_related("circle", "circle__programme")
         .prefetch_related(Prefetch("circle__memberships", queryset=_active_seats(), to_attr="active_seats"))
         .order_by("circle__name")
@@ -139,7 +140,7 @@ def unassigned_members(
 ) -> list[User]:
     """Members enrolled in the programme with no active circle in it, filtered as the admin asked."""
     now = now or timezone.now()
-    seated = Membership.objects.filter(circle__programme=programme, left_at__isnull=True).values("user_id")
+    seated = Membership.objects.current().filter(circle__programme=programme).values("user_id")
     people = (
         User.objects.filter(enrolments__programme=programme, enrolments__role=Enrolment.Role.MEMBER)
         .exclude(pk__in=seated)
@@ -191,12 +192,7 @@ def programme_counts(*, programme: Programme) -> dict[str, int]:
         coaches=Count("pk", filter=Q(role=Enrolment.Role.COACH)),
     )
     seated = (
-        Membership.objects.filter(
-            circle__programme=programme, left_at__isnull=True, role=Membership.Role.MEMBER
-        )
-        .values("user_id")
-        .distinct()
-        .count()
+        Membership.objects.members().filter(circle__programme=programme).values("user_id").distinct().count()
     )
     return {
         "members": enrolled["members"],

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from circles.access import is_coach_of
 from circles.errors import CircleRuleError
 from circles.models import AssignmentAudit, Circle, Enrolment, Membership, Programme
 from circles.signals import seat_ended
@@ -69,7 +70,7 @@ def _check_open(circle: Circle) -> None:
 
 
 def _check_room(circle: Circle) -> None:
-    taken = circle.memberships.filter(left_at__isnull=True, role=Membership.Role.MEMBER).count()
+    taken = circle.memberships.members().count()
     if taken >= circle.capacity:
         raise CircleRuleError(
             _("%(circle)s is full (%(taken)d of %(capacity)d seats taken).")
@@ -80,9 +81,7 @@ def _check_room(circle: Circle) -> None:
 
 def _active_seats(*, user: User, programme: Programme) -> list[Membership]:
     return list(
-        Membership.objects.filter(
-            user=user, circle__programme=programme, left_at__isnull=True, role=Membership.Role.MEMBER
-        ).select_related("circle")
+        Membership.objects.members().filter(user=user, circle__programme=programme).select_related("circle")
     )
 
 
@@ -287,15 +286,13 @@ def move_member(
     _locked_enrolment(programme=programme, user=member, role=Enrolment.Role.MEMBER)
     from_circle, to_circle = _locked_circles(from_circle, to_circle)
     _check_open(to_circle)
-    old_seat = Membership.objects.filter(
-        circle=from_circle, user=member, left_at__isnull=True, role=Membership.Role.MEMBER
-    ).first()
+    old_seat = Membership.objects.members().filter(circle=from_circle, user=member).first()
     if old_seat is None:
         raise CircleRuleError(
             _("%(person)s is not in %(circle)s.") % {"person": member.name, "circle": from_circle.name},
             code="not_there",
         )
-    if Membership.objects.filter(circle=to_circle, user=member, left_at__isnull=True).exists():
+    if Membership.objects.current().filter(circle=to_circle, user=member).exists():
         raise CircleRuleError(
             _("%(person)s is already in %(circle)s.") % {"person": member.name, "circle": to_circle.name},
             code="already_there",
@@ -330,9 +327,7 @@ def remove_member(
     """End a member's seat in a circle; they lose access to it at once."""
     reason = _reason(reason, required=True)
     (circle,) = _locked_circles(circle)
-    seat = Membership.objects.filter(
-        circle=circle, user=member, left_at__isnull=True, role=Membership.Role.MEMBER
-    ).first()
+    seat = Membership.objects.members().filter(circle=circle, user=member).first()
     if seat is None:
         raise CircleRuleError(
             _("%(person)s is not in %(circle)s.") % {"person": member.name, "circle": circle.name},
@@ -366,9 +361,7 @@ def change_coach(
     _locked_enrolment(programme=circle.programme, user=coach, role=Enrolment.Role.COACH)
     (circle,) = _locked_circles(circle)
     _check_open(circle)
-    current = Membership.objects.filter(
-        circle=circle, role=Membership.Role.COACH, left_at__isnull=True
-    ).first()
+    current = Membership.objects.coaches().filter(circle=circle).first()
     if current is not None and current.user_id == coach.pk:
         raise CircleRuleError(
             _("%(person)s already coaches %(circle)s.") % {"person": coach.name, "circle": circle.name},
@@ -398,8 +391,8 @@ def close_circle(*, actor: User | None, circle: Circle, reason: str, source: str
     (circle,) = _locked_circles(circle)
     _check_open(circle)
     now = timezone.now()
-    seats = list(circle.memberships.filter(left_at__isnull=True))
-    circle.memberships.filter(left_at__isnull=True).update(left_at=now)
+    seats = list(circle.memberships.current())
+    circle.memberships.current().update(left_at=now)
     circle.status = Circle.Status.CLOSED
     circle.closed_at = now
     circle.save(update_fields=["status", "closed_at"])
@@ -419,9 +412,7 @@ def close_circle(*, actor: User | None, circle: Circle, reason: str, source: str
 @transaction.atomic
 def accept_charter(*, user: User, circle: Circle) -> Membership:
     """Record that a person accepted the circle's charter (the first acceptance time is kept)."""
-    seat = (
-        Membership.objects.select_for_update().filter(circle=circle, user=user, left_at__isnull=True).first()
-    )
+    seat = Membership.objects.current().select_for_update().filter(circle=circle, user=user).first()
     if seat is None:
         raise CircleRuleError(_("You are not in this circle."), code="not_there")
     if seat.charter_accepted_at is None:
@@ -432,9 +423,7 @@ def accept_charter(*, user: User, circle: Circle) -> Membership:
 
 def update_charter(*, actor: User, circle: Circle, text: str) -> Circle:
     """Let the circle's coach rewrite its charter."""
-    if not Membership.objects.filter(
-        circle=circle, user=actor, role=Membership.Role.COACH, left_at__isnull=True
-    ).exists():
+    if not is_coach_of(user=actor, circle_id=circle.pk):
         raise CircleRuleError(_("Only the circle's coach can edit its charter."), code="forbidden")
     text = text.strip()
     if not text:

@@ -206,11 +206,7 @@ def _sessions_ahead_and_logged(programme: Programme) -> None:
     """Each active circle gets its next weekly session scheduled and a log on its last past session."""
     now = timezone.now()
     for circle in programme.circles.filter(status=Circle.Status.ACTIVE):
-        seat = (
-            circle.memberships.filter(role=Membership.Role.COACH, left_at__isnull=True)
-            .select_related("user")
-            .first()
-        )
+        seat = circle.memberships.coaches().select_related("user").first()
         if seat is None:
             continue
         coach = seat.user
@@ -243,7 +239,7 @@ def describe_demo() -> dict[str, Any]:
     programme = Programme.objects.get(name=PROGRAMME_NAME)
     circles = []
     for circle in programme.circles.order_by("id"):
-        seats = circle.memberships.filter(left_at__isnull=True).select_related("user").order_by("id")
+        seats = circle.memberships.current().select_related("user").order_by("id")
         circles.append(
             {
                 "id": circle.id,

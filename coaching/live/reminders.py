@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from circles.models import Membership
 from coaching.accounts.models import Notice, User
 from coaching.live.models import LiveSession
 
@@ -20,7 +21,8 @@ SOON = dt.timedelta(minutes=15)
 def _people(session: LiveSession) -> list[User]:
     return list(
         User.objects.filter(
-            memberships__circle=session.circle, memberships__left_at__isnull=True, is_active=True
+            pk__in=Membership.objects.current().filter(circle=session.circle).values("user_id"),
+            is_active=True,
         )
     )
 

@@ -10,18 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from circles.access import is_coach_of
 from circles.models import Circle, Membership
 from coaching.accounts.models import User
 from coaching.live.errors import SessionRuleError
 from coaching.live.models import LiveSession
 
 MAX_WEEKS = 26
-
-
-def _is_coach(user: User, circle: Circle) -> bool:
-    return Membership.objects.filter(
-        circle=circle, user=user, role=Membership.Role.COACH, left_at__isnull=True
-    ).exists()
 
 
 def local_to_utc(local: dt.datetime, zone: str) -> dt.datetime:
@@ -50,7 +45,7 @@ def schedule_session(
     weeks: int = 1,
 ) -> list[LiveSession]:
     """Schedule one session, or `weeks` weekly ones, at `local_start` in the coach's zone."""
-    if not _is_coach(coach, circle):
+    if not is_coach_of(user=coach, circle_id=circle.pk):
         raise SessionRuleError(_("Only the circle's coach can schedule its sessions."), code="forbidden")
     title = title.strip()
     if not title or len(title) > 200:
@@ -83,7 +78,7 @@ def schedule_session(
 def sessions_for(*, user: User, since: dt.datetime | None = None) -> list[LiveSession]:
     """Sessions of the circles this person sits in now, from `since` on (default: the last 30 days)."""
     since = since or timezone.now() - dt.timedelta(days=30)
-    circles = Membership.objects.filter(user=user, left_at__isnull=True).values("circle_id")
+    circles = Membership.objects.current().filter(user=user).values("circle_id")
     return list(
         LiveSession.objects.filter(circle_id__in=circles, starts_at__gte=since)
         .select_related("circle")

@@ -27,7 +27,7 @@ def _not_over(sessions: list[LiveSession], *, now: dt.datetime) -> list[LiveSess
 def upcoming_sessions(*, user: User, now: dt.datetime | None = None, limit: int = 5) -> list[LiveSession]:
     """The next sessions (live or scheduled, not over) of the circles this person sits in now."""
     now = now or timezone.now()
-    circles = Membership.objects.filter(user=user, left_at__isnull=True).values("circle_id")
+    circles = Membership.objects.current().filter(user=user).values("circle_id")
     sessions = LiveSession.objects.filter(
         circle_id__in=circles,
         status__in=[LiveSession.Status.SCHEDULED, LiveSession.Status.LIVE],
@@ -84,7 +84,7 @@ class SuggestedSlot:
 def _people(circle: Circle) -> tuple[list[Person], dict[str, User]]:
     users = {
         seat.user.username: seat.user
-        for seat in Membership.objects.filter(circle=circle, left_at__isnull=True).select_related("user")
+        for seat in Membership.objects.current().filter(circle=circle).select_related("user")
     }
     windows: dict[int, list[Window]] = {}
     for window in AvailabilityWindow.objects.filter(user__in=users.values()):

@@ -37,13 +37,6 @@ from coaching.live.scheduling import schedule_session, sessions_for
 EXTRA_COMMITMENT_ROWS = 2
 
 
-def _coached_circle_or_404(user: User, circle_id: int) -> Circle:
-    seat = access.seat_or_404(user=user, circle_id=circle_id)
-    if seat.role != Membership.Role.COACH:
-        raise Http404
-    return seat.circle
-
-
 def _session_or_404(user: User, session_id: int, *, coach: bool = False) -> LiveSession:
     session = LiveSession.objects.select_related("circle").filter(pk=session_id).first()
     if session is None:
@@ -75,7 +68,7 @@ def _slot_minutes(value: object, circle: Circle) -> int:
 @login_required
 def schedule(request: AuthenticatedRequest, circle_id: int) -> HttpResponse:
     """Schedule a session or a weekly series, helped by slots that fit the circle's people."""
-    circle = _coached_circle_or_404(request.user, circle_id)
+    circle = access.coached_circle(request.user, circle_id)
     asked = request.POST.get("duration_minutes") or request.GET.get("duration_minutes")
     minutes = _slot_minutes(asked or circle.meeting_minutes, circle)
     form = ScheduleForm(request.POST or None, initial={"duration_minutes": minutes})

@@ -104,11 +104,7 @@ def raise_concern(
         raise ProgressRuleError(_("Raise it to your coach or to the programme admins."), code="bad_to")
     coach = None
     if to == Concern.To.COACH:
-        coach_seat = (
-            Membership.objects.filter(circle_id=circle.pk, role=Membership.Role.COACH, left_at__isnull=True)
-            .select_related("user")
-            .first()
-        )
+        coach_seat = Membership.objects.coaches().filter(circle_id=circle.pk).select_related("user").first()
         if coach_seat is None:
             raise ProgressRuleError(
                 _("Your circle has no coach yet; raise it to the programme admins."), code="no_coach"

@@ -485,9 +485,7 @@ def seed_progress(programme: Programme, *, now: dt.datetime | None = None) -> No
     """Give the demo programme's circles eight weeks of progress; does nothing if any demo goal exists."""
     now = now or timezone.now()
     seats = list(
-        Membership.objects.filter(circle__programme=programme, left_at__isnull=True).select_related(
-            "user", "circle"
-        )
+        Membership.objects.current().filter(circle__programme=programme).select_related("user", "circle")
     )
     if not seats or Goal.objects.filter(member__in=[s.user for s in seats]).exists():
         return

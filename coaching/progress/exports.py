@@ -16,7 +16,7 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.http import StreamingHttpResponse
 from django.utils.translation import gettext as _
 
-from circles.models import Circle, Membership
+from circles.models import Circle, Membership, current_seat_via, seat_held_at
 from coaching.live.models import Attendance, LiveSession
 from coaching.progress import metrics
 from coaching.progress.models import CheckIn
@@ -79,9 +79,7 @@ def attendance_rows(circles: QuerySet[Circle]) -> Iterator[list[Any]]:
     record = Attendance.objects.filter(session=OuterRef("circle__live_sessions"), user=OuterRef("user"))
     seats = (
         Membership.objects.filter(
-            Q(circle__live_sessions__status=LiveSession.Status.ENDED)
-            & Q(joined_at__lte=starts)
-            & (Q(left_at__isnull=True) | Q(left_at__gt=starts)),
+            Q(circle__live_sessions__status=LiveSession.Status.ENDED) & seat_held_at(starts),
             role=Membership.Role.MEMBER,
             circle__in=circles,
         )
@@ -140,9 +138,9 @@ def progress_rows(circles: QuerySet[Circle], *, with_goal_titles: bool) -> Itera
     """A row per check-in of the members now seated in these circles, by circle, member, goal and week."""
     check_ins = (
         CheckIn.objects.filter(
+            current_seat_via("member__memberships"),
             member__memberships__circle__in=circles,
             member__memberships__role=Membership.Role.MEMBER,
-            member__memberships__left_at__isnull=True,
         )
         .order_by("member__memberships__circle__name", "member__username", "goal_id", "week")
         .values_list(

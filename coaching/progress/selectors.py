@@ -32,7 +32,7 @@ from django.db.models.functions import Cast, Least, TruncWeek
 from django.utils import timezone
 
 from chat.models import Mention, Message
-from circles.models import Circle, Membership, Programme
+from circles.models import Circle, Membership, Programme, current_seat_via, seat_held_at
 from coaching.accounts.models import User
 from coaching.live import logs
 from coaching.live.models import Attendance, Commitment, LiveSession
@@ -66,8 +66,7 @@ _SEAT_SHARE = Case(
 
 def _seated_at_session(prefix: str) -> Q:
     """A membership row that was active when the session (reached through `prefix`) started."""
-    starts = F(f"{prefix}starts_at")
-    return Q(joined_at__lte=starts) & (Q(left_at__isnull=True) | Q(left_at__gt=starts))
+    return seat_held_at(F(f"{prefix}starts_at"))
 
 
 @dataclass(frozen=True)
@@ -180,7 +179,8 @@ def member_progress(*, member: User, now: dt.datetime | None = None) -> MemberPr
     this_week = metrics.week_of(now, zone)
     weeks = metrics.recent_weeks(today, WEEKS_SHOWN)
     seats = list(
-        Membership.objects.filter(user=member, role=Membership.Role.MEMBER, left_at__isnull=True)
+        Membership.objects.members()
+        .filter(user=member)
         .select_related("circle", "circle__programme")
         .order_by("circle__name")
     )
@@ -198,9 +198,8 @@ def member_progress(*, member: User, now: dt.datetime | None = None) -> MemberPr
     commitments = logs.commitments_of(member=member, today=today)
     peers: dict[int, list[User]] = defaultdict(list)
     for seat in (
-        Membership.objects.filter(
-            circle_id__in=[s.circle_id for s in seats], role=Membership.Role.MEMBER, left_at__isnull=True
-        )
+        Membership.objects.members()
+        .filter(circle_id__in=[s.circle_id for s in seats])
         .exclude(user=member)
         .select_related("user")
         .order_by("user__display_name", "user__username")
@@ -295,7 +294,8 @@ def circle_dashboard(*, circle: Circle, coach: User, now: dt.datetime | None = N
         days=1
     )  # members' weeks start up to a day apart
     seats = list(
-        Membership.objects.filter(circle=circle, role=Membership.Role.MEMBER, left_at__isnull=True)
+        Membership.objects.members()
+        .filter(circle=circle)
         .select_related("user")
         .order_by("user__display_name", "user__username")
     )
@@ -417,21 +417,21 @@ def _response_rows(
     """Every question to these coaches since `since`, paired with its answer: four queries in all."""
     coach_ids = list(coaches)
     room_asks = Mention.objects.filter(
+        current_seat_via("user__memberships"),
         message__room__circle__in=circles,
         message__created_at__gte=since,
         message__deleted_at__isnull=True,
         user_id__in=coach_ids,
         user__memberships__circle=F("message__room__circle"),
         user__memberships__role=Membership.Role.COACH,
-        user__memberships__left_at__isnull=True,
     ).exclude(message__author=F("user"))
     # A thread counts for these circles while its member sits in one of them.
     thread_asks = Message.objects.filter(
+        current_seat_via("room__thread__member__memberships"),
         room__thread__coach_id__in=coach_ids,
         author=F("room__thread__member"),
         room__thread__member__memberships__circle__in=circles,
         room__thread__member__memberships__role=Membership.Role.MEMBER,
-        room__thread__member__memberships__left_at__isnull=True,
         created_at__gte=since,
         deleted_at__isnull=True,
     )
@@ -547,8 +547,7 @@ def _attendance_by_circle_week(
         .values_list("circle_id", "week", "n")
     )
     starts = OuterRef("session__starts_at")
-    seated = Membership.objects.filter(
-        Q(joined_at__lte=starts) & (Q(left_at__isnull=True) | Q(left_at__gt=starts)),
+    seated = Membership.objects.held_at(starts).filter(
         user=OuterRef("user"),
         circle=OuterRef("session__circle"),
         role=Membership.Role.MEMBER,
@@ -591,17 +590,15 @@ def _check_in_counts(
     """Per circle: member-weeks with a check-in, and member-weeks with an open goal (one query each)."""
     if not weeks:
         return {}, {}
-    seated = {
-        "member__memberships__circle__in": circles,
-        "member__memberships__role": Membership.Role.MEMBER,
-        "member__memberships__left_at__isnull": True,
-    }
+    seated = current_seat_via("member__memberships") & Q(
+        member__memberships__circle__in=circles, member__memberships__role=Membership.Role.MEMBER
+    )
     checked_columns = {
         f"w{i}": Count("member", distinct=True, filter=Q(week=week)) for i, week in enumerate(weeks)
     }
     checked = {
         circle_id: sum(counts)
-        for circle_id, *counts in CheckIn.objects.filter(week__in=weeks, **seated)
+        for circle_id, *counts in CheckIn.objects.filter(seated, week__in=weeks)
         .values("member__memberships__circle_id")
         .annotate(**checked_columns)
         .values_list("member__memberships__circle_id", *checked_columns)
@@ -620,9 +617,8 @@ def _check_in_counts(
     }
     expected = {
         circle_id: sum(counts)
-        for circle_id, *counts in Membership.objects.filter(
-            circle__in=circles, role=Membership.Role.MEMBER, left_at__isnull=True, user__goals__isnull=False
-        )
+        for circle_id, *counts in Membership.objects.members()
+        .filter(circle__in=circles, user__goals__isnull=False)
         .values("circle_id")
         .annotate(**expected_columns)
         .values_list("circle_id", *expected_columns)
@@ -662,14 +658,12 @@ def programme_dashboard(
         for c in circles.annotate(
             member_count=Count(
                 "memberships",
-                filter=Q(memberships__role=Membership.Role.MEMBER, memberships__left_at__isnull=True),
+                filter=current_seat_via("memberships") & Q(memberships__role=Membership.Role.MEMBER),
             )
         ).order_by("name")
     }
     coaches: dict[int, User] = {}
-    for seat in Membership.objects.filter(
-        circle__in=circles, role=Membership.Role.COACH, left_at__isnull=True
-    ).select_related("user"):
+    for seat in Membership.objects.coaches().filter(circle__in=circles).select_related("user"):
         health[seat.circle_id].coach = seat.user
         coaches[seat.user_id] = seat.user
 

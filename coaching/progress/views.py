@@ -39,21 +39,8 @@ from coaching.progress.models import Concern, Goal
 # Access ---------------------------------------------------------------------------------------------
 
 
-def _coached_circle_or_404(user: User, circle_id: int) -> Circle:
-    seat = access.seat_or_404(user=user, circle_id=circle_id)
-    if seat.role != Membership.Role.COACH:
-        raise Http404
-    return seat.circle
-
-
 def _member_of_or_404(circle: Circle, user_id: int) -> User:
-    seat = (
-        Membership.objects.filter(
-            circle=circle, user_id=user_id, role=Membership.Role.MEMBER, left_at__isnull=True
-        )
-        .select_related("user")
-        .first()
-    )
+    seat = Membership.objects.members().filter(circle=circle, user_id=user_id).select_related("user").first()
     if seat is None:
         raise Http404
     return seat.user
@@ -80,9 +67,7 @@ def _form_errors(form: Any) -> str:
 
 
 def _circles(request: AuthenticatedRequest) -> list[tuple[int, str]]:
-    seats = Membership.objects.filter(
-        user=request.user, role=Membership.Role.MEMBER, left_at__isnull=True
-    ).select_related("circle")
+    seats = Membership.objects.members().filter(user=request.user).select_related("circle")
     return [(seat.circle_id, seat.circle.name) for seat in seats.order_by("circle__name")]
 
 
@@ -120,7 +105,7 @@ def mine(request: AuthenticatedRequest) -> HttpResponse:
 @require_GET
 def member(request: AuthenticatedRequest, circle_id: int, user_id: int) -> HttpResponse:
     """A member's progress as their coach sees it (read-only)."""
-    circle = _coached_circle_or_404(request.user, circle_id)
+    circle = access.coached_circle(request.user, circle_id)
     person = _member_of_or_404(circle, user_id)
     context = _member_context(request, person, own=False)
     return render(request, "progress/member.html", {**context, "circle": circle})
@@ -224,11 +209,8 @@ def kudos_new(request: AuthenticatedRequest) -> HttpResponse:
     """Thank another member of one's circle for something specific."""
     peers = [
         (seat.circle_id, seat.user)
-        for seat in Membership.objects.filter(
-            circle_id__in=[c for c, _name in _circles(request)],
-            role=Membership.Role.MEMBER,
-            left_at__isnull=True,
-        )
+        for seat in Membership.objects.members()
+        .filter(circle_id__in=[c for c, _name in _circles(request)])
         .exclude(user=request.user)
         .select_related("user")
     ]
@@ -354,7 +336,7 @@ def concern_resolve(request: AuthenticatedRequest, concern_id: int) -> HttpRespo
 @require_GET
 def circle(request: AuthenticatedRequest, circle_id: int) -> HttpResponse:
     """The coach's dashboard of one circle: a row per member, overdue commitments, quiet members, concerns."""
-    item = _coached_circle_or_404(request.user, circle_id)
+    item = access.coached_circle(request.user, circle_id)
     dashboard = selectors.circle_dashboard(circle=item, coach=request.user)
     responses = selectors.circle_response_times(circle=item, coach=request.user)
     return render(
@@ -392,7 +374,7 @@ def _progress_csv(
 @require_GET
 def circle_attendance_csv(request: AuthenticatedRequest, circle_id: int) -> StreamingHttpResponse:
     """The circle's attendance as CSV, for its coach."""
-    item = _coached_circle_or_404(request.user, circle_id)
+    item = access.coached_circle(request.user, circle_id)
     return _attendance_csv(request, Circle.objects.filter(pk=item.pk), f"attendance-circle-{item.pk}.csv")
 
 
@@ -400,7 +382,7 @@ def circle_attendance_csv(request: AuthenticatedRequest, circle_id: int) -> Stre
 @require_GET
 def circle_progress_csv(request: AuthenticatedRequest, circle_id: int) -> StreamingHttpResponse:
     """The circle's check-ins (with goal titles) as CSV, for its coach."""
-    item = _coached_circle_or_404(request.user, circle_id)
+    item = access.coached_circle(request.user, circle_id)
     return _progress_csv(
         request, Circle.objects.filter(pk=item.pk), f"progress-circle-{item.pk}.csv", with_goal_titles=True
     )
