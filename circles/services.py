@@ -69,7 +69,7 @@ def _check_open(circle: Circle) -> None:
         raise CircleRuleError(_("%(circle)s is closed.") % {"circle": circle.name}, code="circle_closed")
 
 
-def _check_room(circle: Circle) -> None:
+def _check_free_seat(circle: Circle) -> None:
     taken = circle.memberships.members().count()
     if taken >= circle.capacity:
         raise CircleRuleError(
@@ -247,7 +247,7 @@ def assign_member(
             % {"person": member.name, "circle": seats[0].circle.name},
             code="already_seated",
         )
-    _check_room(circle)
+    _check_free_seat(circle)
     try:
         seat = Membership.objects.create(circle=circle, user=member, role=Membership.Role.MEMBER)
     except IntegrityError:  # the partial unique index is the last line of defence
@@ -297,7 +297,7 @@ def move_member(
             _("%(person)s is already in %(circle)s.") % {"person": member.name, "circle": to_circle.name},
             code="already_there",
         )
-    _check_room(to_circle)
+    _check_free_seat(to_circle)
     old_seat.left_at = timezone.now()
     old_seat.save(update_fields=["left_at"])
     seat = Membership.objects.create(circle=to_circle, user=member, role=Membership.Role.MEMBER)
