@@ -21,7 +21,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from bench.synthetic import programme
-from coaching.matching import Problem, Solution, greedy, parse_problem, solve
+from coaching.matching.engine import Problem, Solution, greedy, parse_problem, solve
 
 SIZES = (1_000, 5_000, 10_000)
 QUICK_SIZES = (200, 500, 1_000)

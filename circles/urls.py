@@ -23,5 +23,4 @@ urlpatterns = [
     path("circles/<int:circle_id>/charter/accept/", views.accept_charter, name="circle_accept_charter"),
     path("circles/<int:circle_id>/charter/", views.edit_charter, name="circle_edit_charter"),
     path("", include("circles.import_urls")),
-    path("", include("circles.proposal_urls")),
 ]

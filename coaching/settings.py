@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "coaching.accounts",
     "coaching.live",
     "coaching.progress",
+    "coaching.matching",
     "coaching",
     "circles",
     "chat",

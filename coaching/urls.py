@@ -11,11 +11,12 @@ from coaching.accounts import views as account_views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.health, name="health"),
-    path("accounts/profile/", account_views.profile, name="profile"),
+    path("accounts/profile/", views.profile, name="profile"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("", include("circles.urls")),
+    path("", include("coaching.matching.urls")),
     path("", include("chat.urls")),
     path("", include("coaching.live.room_urls")),
     path("", include("coaching.live.urls")),

@@ -1,16 +1,21 @@
-"""Site-wide pages: home and the health check."""
+"""Site-wide pages that compose several apps: home and profile; and the health check."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from chat.threads import threads_of
 from circles.selectors import circles_for
+from coaching.accounts.forms import ProfileForm
 from coaching.accounts.requests import AuthenticatedRequest
+from coaching.accounts.zones import time_zone_names
+from coaching.matching.forms import coach_preference_form
 
 
 @login_required
@@ -20,6 +25,27 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
         request,
         "coaching/home.html",
         {"circles": circles_for(user=request.user), "threads": threads_of(user=request.user)},
+    )
+
+
+@login_required
+def profile(request: AuthenticatedRequest) -> HttpResponse:
+    """Show and save the signed-in person's profile, beside their coach preferences (saved by matching)."""
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your profile is saved."))
+        return redirect("profile")
+    coach_form = coach_preference_form(member=request.user)
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "form": form,
+            "time_zones": sorted(time_zone_names()),
+            "coach_form": coach_form if coach_form.fields else None,
+        },
+        status=400 if form.errors else 200,
     )
 
 

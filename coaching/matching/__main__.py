@@ -1,9 +1,9 @@
-"""Entry point of `python -m coaching.matching`."""
+"""Entry point of `python -m coaching.matching`: the engine's command line, without Django."""
 
 from __future__ import annotations
 
 import sys
 
-from .cli import main
+from coaching.matching.engine.cli import main
 
 sys.exit(main())

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from circles import proposal_tasks
 from circles.models import AssignmentAudit, Circle, MatchProposal, Programme
 from coaching.accounts.models import Notice, User
+from coaching.matching import tasks
 from tests.e2e.pages import sign_in
 
 pytestmark = [pytest.mark.browser]
@@ -110,7 +110,7 @@ def test_the_proposal_page_follows_a_running_proposal_by_itself(chromium, daphne
     page.screenshot(path=str(SHOTS / "matching-progress.png"), full_page=True)
 
     MatchProposal.objects.filter(pk=proposal.pk).update(stage="queued", progress=0)
-    proposal_tasks.run_proposal(proposal.pk)
+    tasks.run_proposal(proposal.pk)
     page.wait_for_selector("#proposal-body[data-status=ready]", timeout=5000)
     assert page.get_attribute("#proposal-body", "hx-trigger") is None
     assert "Pedro Álvarez" in page.inner_text("#proposal-body")

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from coaching.matching import greedy, parse_problem, solve
+from coaching.matching.engine import greedy, parse_problem, solve
 
 from .builders import coach, member, problem
 

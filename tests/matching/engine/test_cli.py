@@ -11,7 +11,7 @@ import pytest
 
 from .builders import coach, member, problem
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def run(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:

@@ -20,13 +20,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from circles import matching_problem, preferences, proposals
 from circles.access import programme_for_admin
 from circles.errors import CircleRuleError
 from circles.models import MatchProposal
 from circles.selectors import unassigned_members
-from coaching.accounts.forms import CoachPreferenceForm
 from coaching.accounts.requests import AuthenticatedRequest
+from coaching.matching import preferences, problems, proposals
+from coaching.matching.forms import coach_preference_form
 
 COACHES_PER_PAGE = 20
 
@@ -46,10 +46,10 @@ def propose(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
     if request.method == "POST":
         proposal = proposals.start_proposal(programme=programme, actor=request.user)
         return redirect("matching_proposal", programme_id=programme.pk, proposal_id=proposal.pk)
-    rooms = matching_problem.coach_rooms(programme=programme)
+    rooms = problems.coach_rooms(programme=programme)
     return render(
         request,
-        "circles/matching.html",
+        "matching/propose.html",
         {
             "programme": programme,
             "waiting": len(unassigned_members(programme=programme)),
@@ -78,7 +78,7 @@ def _proposal_context(request: AuthenticatedRequest, proposal: MatchProposal, **
 def proposal_page(request: AuthenticatedRequest, programme_id: int, proposal_id: int) -> HttpResponse:
     """A proposal: its progress while the engine runs (htmx polls the body), then the circles to review."""
     proposal = _proposal(request, programme_id, proposal_id)
-    template = "circles/_proposal_body.html" if request.htmx else "circles/proposal.html"
+    template = "matching/_proposal_body.html" if request.htmx else "matching/proposal.html"
     return render(request, template, _proposal_context(request, proposal))
 
 
@@ -95,7 +95,7 @@ def move(request: AuthenticatedRequest, programme_id: int, proposal_id: int) -> 
             "choice": choice,
             "page_number": request.GET.get("page", "1"),
         }
-        template = "circles/_proposal_move_form.html" if request.htmx else "circles/proposal_move.html"
+        template = "matching/_proposal_move_form.html" if request.htmx else "matching/proposal_move.html"
         # htmx swaps only successful answers, so a stale member gets its message with a 200 there.
         return render(request, template, context, status=200 if choice or request.htmx else 404)
     ok = error = None
@@ -111,7 +111,7 @@ def move(request: AuthenticatedRequest, programme_id: int, proposal_id: int) -> 
     if request.htmx:
         # 200 even when refused: htmx swaps only successful responses, and the refusal is in the body.
         return render(
-            request, "circles/_proposal_body.html", _proposal_context(request, proposal, ok=ok, error=error)
+            request, "matching/_proposal_body.html", _proposal_context(request, proposal, ok=ok, error=error)
         )
     if ok:
         messages.success(request, ok)
@@ -172,10 +172,7 @@ def publish(request: AuthenticatedRequest, programme_id: int, proposal_id: int) 
 @require_POST
 def coach_preferences(request: AuthenticatedRequest) -> HttpResponse:
     """Save the signed-in member's preferred and avoided coaches, among their programmes' coaches only."""
-    choices = preferences.coach_choices(member=request.user)
-    form = CoachPreferenceForm(
-        request.POST, coaches=[(choice.coach.pk, choice.coach.name, choice.kind) for choice in choices]
-    )
+    form = coach_preference_form(member=request.user, data=request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))
         return redirect("profile")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from coaching.matching import parse_problem, score_table
-from coaching.matching.score import Scorer
+from coaching.matching.engine import parse_problem, score_table
+from coaching.matching.engine.score import Scorer
 
 from .builders import coach, member, problem
 

@@ -12,7 +12,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from circles import matching_problem, proposal_tasks, proposals, services
+from circles import services
 from circles.errors import CircleRuleError
 from circles.models import (
     AssignmentAudit,
@@ -23,6 +23,7 @@ from circles.models import (
     Membership,
 )
 from coaching.accounts.models import Notice, User
+from coaching.matching import problems, proposals, tasks
 from tests.circles.conftest import person
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +97,7 @@ def test_it_builds_the_problem_from_unassigned_members_and_coaches_with_room(wor
     wishful.focus_areas = ["Career", "career", " "]
     wishful.save()
 
-    built = matching_problem.build_problem(programme=world.programme, on=dt.date(2026, 7, 1))
+    built = problems.build_problem(programme=world.programme, on=dt.date(2026, 7, 1))
 
     problem = built.problem
     assert problem["reference_date"] == "2026-07-01"
@@ -128,17 +129,17 @@ def test_it_builds_the_problem_from_unassigned_members_and_coaches_with_room(wor
 def test_it_sizes_circles_from_the_programme_and_dates_from_its_start(world):
     world.programme.default_circle_size = 8
     world.programme.starts_on = timezone.localdate() + dt.timedelta(days=30)
-    assert matching_problem.rules_for(world.programme)["circle_size"] == {"min": 4, "max": 8}
-    assert matching_problem.reference_date(programme=world.programme) == world.programme.starts_on
+    assert problems.rules_for(world.programme)["circle_size"] == {"min": 4, "max": 8}
+    assert problems.reference_date(programme=world.programme) == world.programme.starts_on
     world.programme.starts_on = dt.date(2020, 1, 1)
-    assert matching_problem.reference_date(programme=world.programme) == timezone.localdate()
+    assert problems.reference_date(programme=world.programme) == timezone.localdate()
 
 
 def test_it_leaves_out_coaches_of_other_programmes_and_lists_members_without_languages(world):
     silent = world.members[4]
     silent.languages = []
     silent.save()
-    built = matching_problem.build_problem(programme=world.programme, on=dt.date(2026, 1, 15))
+    built = problems.build_problem(programme=world.programme, on=dt.date(2026, 1, 15))
     coach_ids = {c["id"] for c in built.problem["coaches"]}
     assert coach_ids == {str(world.coach.pk), str(world.other_coach.pk)}
     assert str(silent.pk) not in {m["id"] for m in built.problem["members"]}
@@ -151,14 +152,14 @@ def test_it_leaves_out_coaches_of_other_programmes_and_lists_members_without_lan
 
 def test_it_runs_in_the_worker_through_visible_stages_to_a_ready_proposal(matcher, world, monkeypatch):
     seen = []
-    real_solve = proposal_tasks.matching.solve
+    real_solve = tasks.engine.solve
 
     def watching_solve(problem):
         proposal = MatchProposal.objects.get()
         seen.append((proposal.stage, proposal.progress, proposal.status, bool(proposal.problem)))
         return real_solve(problem)
 
-    monkeypatch.setattr(proposal_tasks.matching, "solve", watching_solve)
+    monkeypatch.setattr(tasks.engine, "solve", watching_solve)
     proposal = matcher.propose()
     assert seen == [("solving", 50, "running", True)]
     assert proposal.status == MatchProposal.Status.READY
@@ -181,10 +182,10 @@ def test_the_page_polls_while_running_and_stops_when_ready(matcher, world):
     assert fragment.startswith('<section id="proposal-body"')
     assert "Scoring who fits whom… (30%)" in fragment
     assert 'value="30"' in fragment
-    proposal_tasks.run_proposal(proposal.pk)  # the claim is on the queued stage: a started run is left alone
+    tasks.run_proposal(proposal.pk)  # the claim is on the queued stage: a started run is left alone
     assert MatchProposal.objects.get(pk=proposal.pk).status == "running"
     MatchProposal.objects.filter(pk=proposal.pk).update(stage="queued", progress=0)
-    proposal_tasks.run_proposal(proposal.pk)
+    tasks.run_proposal(proposal.pk)
     fragment = matcher.page(proposal, **HTMX)
     assert "hx-trigger" not in fragment
     assert "ready for review" in fragment
@@ -245,7 +246,7 @@ def test_a_failing_engine_fails_the_proposal_with_a_clear_state(matcher, world, 
     def broken(problem):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(proposal_tasks.matching, "solve", broken)
+    monkeypatch.setattr(tasks.engine, "solve", broken)
     proposal = matcher.propose()
     assert proposal.status == "failed"
     assert proposal.error == "RuntimeError"
@@ -695,7 +696,7 @@ def test_a_superuser_may_propose_for_any_programme(client, world, django_capture
 @pytest.mark.django_db(transaction=True)
 def test_two_admins_publishing_at_once_publish_once(world) -> None:
     proposal = proposals.start_proposal(programme=world.programme, actor=world.admin)
-    proposal_tasks.run_proposal(proposal.pk)
+    tasks.run_proposal(proposal.pk)
     results: list[proposals.Published] = []
     errors: list[CircleRuleError] = []
     barrier = threading.Barrier(2)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coaching.matching.overlap import (
+from coaching.matching.engine.overlap import (
     Window,
     pair_overlap_minutes,
     shared_window,

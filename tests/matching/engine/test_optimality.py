@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.synthetic import programme
-from coaching.matching import Problem, greedy, parse_problem, score_table, solve
+from coaching.matching.engine import Problem, greedy, parse_problem, score_table, solve
 
 from .builders import problem
 from .clocks import shared_minutes

@@ -1,7 +1,7 @@
 """The matching engine's input built from a programme, and the engine asked about one pair or one circle.
 
-Ids in the problem are user ids as strings. The engine (coaching.matching) stays pure: this module
-is where the database meets it.
+Ids in the problem are user ids as strings. The engine (coaching.matching.engine) stays pure: this
+module is where the database meets it.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from circles.models import CoachProfile, Membership, Programme
-from circles.preferences import preferences_by_member
 from circles.selectors import programme_coaches, unassigned_members
-from coaching import matching
 from coaching.accounts.models import User
+from coaching.matching import engine
+from coaching.matching.preferences import preferences_by_member
 
 MIN_OVERLAP_HOURS = 2
-WAKING_HOURS = (8, 22)
+WAKING_HOURS: tuple[int, int] = (8, 22)  # merged later with coaching/lib/hours.py
 # Reasons written here sit next to the engine's (plain English) in a proposal; marked with
 # gettext_noop so the page can show them translated.
 NO_LANGUAGES = gettext_noop("has no language in their profile")
@@ -64,10 +64,10 @@ def _focus(areas: Iterable[object]) -> list[str]:
 
 def _members_coached(programme: Programme) -> dict[int, int]:
     """How many member seats each coach holds in the programme's circles right now."""
-    active = Membership.objects.filter(circle__programme=programme, left_at__isnull=True)
-    coach_of = dict(active.filter(role=Membership.Role.COACH).values_list("circle_id", "user_id"))
+    in_programme = Membership.objects.filter(circle__programme=programme)
+    coach_of = dict(in_programme.coaches().values_list("circle_id", "user_id"))
     counts = (
-        active.filter(role=Membership.Role.MEMBER)
+        in_programme.members()
         .values("circle_id")
         .annotate(seats=Count("pk"))
         .values_list("circle_id", "seats")
@@ -170,9 +170,9 @@ def _record(people: list[JsonDict], person_id: str) -> JsonDict:
     return next(person for person in people if person["id"] == person_id)
 
 
-def _subproblem(problem: JsonDict, *, coach: JsonDict, members: list[JsonDict]) -> matching.Problem:
+def _subproblem(problem: JsonDict, *, coach: JsonDict, members: list[JsonDict]) -> engine.Problem:
     rules = {**problem["rules"], "circle_size": {"min": 1, "max": max(1, len(members))}}
-    return matching.parse_problem(
+    return engine.parse_problem(
         {
             "reference_date": problem["reference_date"],
             "rules": rules,
@@ -195,7 +195,7 @@ def judge_pair(*, problem: JsonDict, member_id: str, coach_id: str) -> PairVerdi
     """Whether the engine allows this member with this coach under the problem's hard rules, and the fit."""
     member = _record(problem["members"], member_id)
     coach = _record(problem["coaches"], coach_id)
-    solution = matching.solve(_subproblem(problem, coach=coach, members=[member]))
+    solution = engine.solve(_subproblem(problem, coach=coach, members=[member]))
     if not solution.assignments:
         return PairVerdict(allowed=False)
     placed = solution.assignments[0]
@@ -210,7 +210,7 @@ def circle_window(
         return None, 0
     coach = _record(problem["coaches"], coach_id)
     members = [_record(problem["members"], member_id) for member_id in member_ids]
-    circles = matching.solve(_subproblem(problem, coach=coach, members=members)).as_json()["circles"]
+    circles = engine.solve(_subproblem(problem, coach=coach, members=members)).as_json()["circles"]
     assert isinstance(circles, list)
     if not circles:
         return None, 0

@@ -16,11 +16,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from huey.contrib.djhuey import db_task
 
-from circles import matching_problem
 from circles.models import Circle, MatchProposal, Membership
 from circles.selectors import meeting_window
-from coaching import matching
 from coaching.accounts.models import Notice, User
+from coaching.matching import engine, problems
 
 logger = logging.getLogger(__name__)
 Stage = MatchProposal.Stage
@@ -52,19 +51,17 @@ def _compute(proposal_id: int) -> None:
         return
     proposal = MatchProposal.objects.select_related("programme").get(pk=proposal_id)
     programme = proposal.programme
-    built = matching_problem.build_problem(
-        programme=programme, on=matching_problem.reference_date(programme=programme)
-    )
+    built = problems.build_problem(programme=programme, on=problems.reference_date(programme=programme))
     if not _advance(proposal_id, Stage.SCORING, problem=built.problem):
         return
     # The engine has no progress hook: scoring is its validation of the problem, solving the rest.
-    problem = matching.parse_problem(built.problem)
+    problem = engine.parse_problem(built.problem)
     if not _advance(proposal_id, Stage.SOLVING):
         return
-    solution = matching.solve(problem).as_json()
+    solution = engine.solve(problem).as_json()
     if not _advance(proposal_id, Stage.FORMING):
         return
-    arranged = matching_problem.arrange(problem=built.problem, solution=solution, left_out=built.left_out)
+    arranged = problems.arrange(problem=built.problem, solution=solution, left_out=built.left_out)
     MatchProposal.objects.filter(pk=proposal_id, status=Status.RUNNING).update(
         status=Status.READY, stage=Stage.READY, progress=PROGRESS[Stage.READY], solution=arranged
     )
@@ -78,7 +75,7 @@ def run_proposal(proposal_id: int) -> None:
     except Exception as error:
         logger.exception("Matching proposal %s failed", proposal_id)
         # The engine's ProblemError is one clear line naming the record; other errors get their kind.
-        detail = str(error) if isinstance(error, matching.ProblemError) else type(error).__name__
+        detail = str(error) if isinstance(error, engine.ProblemError) else type(error).__name__
         MatchProposal.objects.filter(pk=proposal_id, status=Status.RUNNING).update(
             status=Status.FAILED, error=detail[:1000]
         )
@@ -123,7 +120,8 @@ def notify_published(proposal_id: int, base_url: str) -> None:
     circle_ids = list(proposal.solution.get("published", {}).values())
     circles = {c.pk: c for c in Circle.objects.filter(pk__in=circle_ids).select_related("programme")}
     seats = (
-        Membership.objects.filter(circle_id__in=circle_ids, left_at__isnull=True)
+        Membership.objects.current()
+        .filter(circle_id__in=circle_ids)
         .select_related("user")
         .order_by("circle_id", "pk")
     )

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from coaching.matching import ProblemError, Weights, parse_problem
+from coaching.matching.engine import ProblemError, Weights, parse_problem
 
 from .builders import coach, member, problem
 

@@ -1,6 +1,6 @@
 """Matching proposals: start one, review it (with the admin's moves), drop, re-run, publish.
 
-The engine runs in the worker (circles.proposal_tasks). Publishing writes circles and seats only
+The engine runs in the worker (coaching.matching.tasks). Publishing writes circles and seats only
 through circles.services, with source "matching", in one transaction: all of it or none of it.
 """
 
@@ -16,12 +16,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from circles import matching_problem, proposal_tasks, services
+from circles import services
 from circles.errors import CircleRuleError
-from circles.matching_problem import JsonDict
 from circles.models import AssignmentAudit, Circle, CoachProfile, MatchProposal, Programme
 from coaching.accounts.models import User
 from coaching.accounts.zones import local_clock
+from coaching.matching import problems, tasks
+from coaching.matching.problems import JsonDict
 
 Status = MatchProposal.Status
 MEETING_WEEKDAY = Circle.Weekday.TUESDAY
@@ -32,7 +33,7 @@ MIN_MEETING_MINUTES = 15
 def start_proposal(*, programme: Programme, actor: User) -> MatchProposal:
     """Create a running proposal for the programme; the engine starts in the worker after commit."""
     proposal = MatchProposal.objects.create(programme=programme, created_by=actor)
-    transaction.on_commit(partial(proposal_tasks.run_proposal, proposal.pk))
+    transaction.on_commit(partial(tasks.run_proposal, proposal.pk))
     return proposal
 
 
@@ -107,7 +108,7 @@ def move_in_proposal(*, proposal: MatchProposal, member_id: str, to_circle: str)
     source["members"].remove(member_id)
     target["members"].append(member_id)
     for circle in (source, target):
-        circle["window_utc"], circle["overlap_hours"] = matching_problem.circle_window(
+        circle["window_utc"], circle["overlap_hours"] = problems.circle_window(
             problem=problem, coach_id=circle["coach"], member_ids=circle["members"]
         )
         circle["undersized"] = len(circle["members"]) < problem["rules"]["circle_size"]["min"]
@@ -133,11 +134,11 @@ def _check_new_coach(*, problem: JsonDict, solution: JsonDict, member_id: str, c
         raise CircleRuleError(
             _("%(coach)s has no room for another member in this programme.") % names, code="coach_full"
         )
-    verdict = matching_problem.judge_pair(problem=problem, member_id=member_id, coach_id=coach_id)
+    verdict = problems.judge_pair(problem=problem, member_id=member_id, coach_id=coach_id)
     if not verdict.allowed:
-        if not matching_problem.shares_language(problem=problem, member_id=member_id, coach_id=coach_id):
+        if not problems.shares_language(problem=problem, member_id=member_id, coach_id=coach_id):
             message = _("%(person)s cannot join %(coach)s's circle: they share no language.")
-        elif matching_problem.avoids(problem=problem, member_id=member_id, coach_id=coach_id):
+        elif problems.avoids(problem=problem, member_id=member_id, coach_id=coach_id):
             message = _("%(person)s cannot join %(coach)s's circle: %(person)s asked not to have this coach.")
         else:
             message = _(
@@ -209,7 +210,7 @@ class Published:
 
 def _check_coach_room(*, programme: Programme, circles: list[JsonDict], coaches: dict[int, User]) -> None:
     """Refuse when a coach got members since the proposal was made and the proposal would overfill them."""
-    rooms = {room.coach.pk: room for room in matching_problem.coach_rooms(programme=programme)}
+    rooms = {room.coach.pk: room for room in problems.coach_rooms(programme=programme)}
     wanted: dict[int, int] = {}
     for circle in circles:
         wanted[int(circle["coach"])] = wanted.get(int(circle["coach"]), 0) + len(circle["members"])
@@ -259,7 +260,7 @@ def publish_proposal(*, proposal: MatchProposal, actor: User, base_url: str) -> 
     locked.published_at = timezone.now()
     locked.solution = {**solution, "published": {key: circle.pk for key, circle in created.items()}}
     locked.save(update_fields=["status", "published_at", "solution"])
-    transaction.on_commit(partial(proposal_tasks.notify_published, locked.pk, base_url))
+    transaction.on_commit(partial(tasks.notify_published, locked.pk, base_url))
     return Published(circles=list(created.values()), already=False)
 
 

@@ -8,8 +8,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from circles import matching_problem, services
+from circles import services
 from circles.models import CoachPreference
+from coaching.matching import problems
 from tests.circles.conftest import person
 
 pytestmark = pytest.mark.django_db
@@ -111,7 +112,7 @@ def test_matching_reads_the_preferences_of_this_programmes_coaches(client, world
     CoachPreference.objects.create(member=member, coach=stranger_coach, kind="avoid")
     client.force_login(member)
     save(client, {field(world.coach): "prefer", field(world.other_coach): "avoid"})
-    built = matching_problem.build_problem(programme=world.programme, on=dt.date(2026, 3, 1))
+    built = problems.build_problem(programme=world.programme, on=dt.date(2026, 3, 1))
     record = next(m for m in built.problem["members"] if m["id"] == str(member.pk))
     assert record["prefer"] == [str(world.coach.pk)]
     assert record["avoid"] == [str(world.other_coach.pk)]
