@@ -81,7 +81,7 @@ def _members_coached(programme: Programme) -> dict[int, int]:
 
 
 @dataclass(frozen=True)
-class CoachRoom:
+class CoachSeats:
     """A coach of the programme, the most members they take, how many they have, and their focus areas."""
 
     coach: User
@@ -90,36 +90,37 @@ class CoachRoom:
     focus: list[str]
 
     @property
-    def room(self) -> int:
+    def free(self) -> int:
+        """Members the coach can still take."""
         return max(0, self.capacity - self.taken)
 
 
-def coach_rooms(*, programme: Programme) -> list[CoachRoom]:
+def coach_seats(*, programme: Programme) -> list[CoachSeats]:
     """Every coach of the programme with their capacity (CoachProfile, else its default) and members now."""
     coaches = list(programme_coaches(programme=programme))
     profiles = {p.user_id: p for p in CoachProfile.objects.filter(user__in=coaches)}
     default_capacity = CoachProfile._meta.get_field("capacity").get_default()
     taken = _members_coached(programme)
-    rooms = []
+    seats = []
     for coach in coaches:
         profile = profiles.get(coach.pk)
-        rooms.append(
-            CoachRoom(
+        seats.append(
+            CoachSeats(
                 coach=coach,
                 capacity=profile.capacity if profile else default_capacity,
                 taken=taken.get(coach.pk, 0),
                 focus=_focus(profile.specialities if profile and profile.specialities else coach.focus_areas),
             )
         )
-    return rooms
+    return seats
 
 
 def build_problem(*, programme: Programme, on: dt.date) -> Built:
-    """The engine's problem: the programme's unassigned members and its coaches with room, as of `on`."""
-    coaches = [room for room in coach_rooms(programme=programme) if room.room > 0 and room.coach.languages]
+    """The engine's problem: the programme's unassigned members and its coaches with free seats, as of `on`."""
+    coaches = [s for s in coach_seats(programme=programme) if s.free > 0 and s.coach.languages]
     members = unassigned_members(programme=programme)
     wishes = preferences_by_member(
-        member_ids=[m.pk for m in members], coach_ids=[r.coach.pk for r in coaches]
+        member_ids=[m.pk for m in members], coach_ids=[s.coach.pk for s in coaches]
     )
     no_wishes: dict[str, list[int]] = {"prefer": [], "avoid": []}
     problem: JsonDict = {
@@ -127,13 +128,13 @@ def build_problem(*, programme: Programme, on: dt.date) -> Built:
         "rules": rules_for(programme),
         "coaches": [
             {
-                "id": str(room.coach.pk),
-                "timezone": room.coach.timezone,
-                "languages": list(room.coach.languages),
-                "focus": room.focus,
-                "capacity": room.room,
+                "id": str(seats.coach.pk),
+                "timezone": seats.coach.timezone,
+                "languages": list(seats.coach.languages),
+                "focus": seats.focus,
+                "capacity": seats.free,
             }
-            for room in coaches
+            for seats in coaches
         ],
         "members": [
             {

@@ -208,18 +208,18 @@ class Published:
     already: bool
 
 
-def _check_coach_room(*, programme: Programme, circles: list[JsonDict], coaches: dict[int, User]) -> None:
+def _check_coach_seats(*, programme: Programme, circles: list[JsonDict], coaches: dict[int, User]) -> None:
     """Refuse when a coach got members since the proposal was made and the proposal would overfill them."""
-    rooms = {room.coach.pk: room for room in problems.coach_rooms(programme=programme)}
+    free = {seats.coach.pk: seats.free for seats in problems.coach_seats(programme=programme)}
     wanted: dict[int, int] = {}
     for circle in circles:
         wanted[int(circle["coach"])] = wanted.get(int(circle["coach"]), 0) + len(circle["members"])
     for coach_id, count in wanted.items():
-        room = rooms.get(coach_id)
-        if room is not None and count > room.room:
+        left = free.get(coach_id)
+        if left is not None and count > left:
             raise CircleRuleError(
                 _("%(coach)s now has room for %(room)d more members, fewer than the %(count)d proposed.")
-                % {"coach": coaches[coach_id].name, "room": room.room, "count": count},
+                % {"coach": coaches[coach_id].name, "room": left, "count": count},
                 code="coach_full",
             )
 
@@ -250,7 +250,7 @@ def publish_proposal(*, proposal: MatchProposal, actor: User, base_url: str) -> 
     # Coach profiles are locked so capacity cannot change under the check below.
     list(CoachProfile.objects.select_for_update().filter(user_id__in=[int(c["coach"]) for c in circles]))
     try:
-        _check_coach_room(programme=programme, circles=circles, coaches=people)
+        _check_coach_seats(programme=programme, circles=circles, coaches=people)
         created = _create_circles(proposal=locked, actor=actor, people=people)
     except CircleRuleError as error:
         raise CircleRuleError(
@@ -345,7 +345,7 @@ class CoachGroup:
     timezone: str
     local_now: str
     given: int
-    room: int
+    seats: int
     circles: list[ProposedCircle]
 
 
@@ -452,7 +452,7 @@ def review(*, proposal: MatchProposal, now: dt.datetime | None = None) -> Review
                 timezone=record["timezone"],
                 local_now=local_clock(record["timezone"], at=now).time,
                 given=given,
-                room=record["capacity"],
+                seats=record["capacity"],
                 circles=own,
             )
         )

@@ -46,15 +46,15 @@ def propose(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
     if request.method == "POST":
         proposal = proposals.start_proposal(programme=programme, actor=request.user)
         return redirect("matching_proposal", programme_id=programme.pk, proposal_id=proposal.pk)
-    rooms = problems.coach_rooms(programme=programme)
+    coaches = problems.coach_seats(programme=programme)
     return render(
         request,
         "matching/propose.html",
         {
             "programme": programme,
             "waiting": len(unassigned_members(programme=programme)),
-            "rooms": rooms,
-            "open_seats": sum(room.room for room in rooms),
+            "coaches": coaches,
+            "open_seats": sum(seats.free for seats in coaches),
             "proposals": proposals.recent_proposals(programme=programme),
         },
     )
