@@ -116,7 +116,7 @@ def coach_seats(*, programme: Programme) -> list[CoachSeats]:
 
 
 def build_problem(*, programme: Programme, on: dt.date) -> Built:
-    """The engine's problem: the programme's unassigned members and its coaches with free seats, as of `on`."""
+    """The engine's problem: the programme's unassigned members and its coaches with free seats, on `on`."""
     coaches = [s for s in coach_seats(programme=programme) if s.free > 0 and s.coach.languages]
     members = unassigned_members(programme=programme)
     wishes = preferences_by_member(
