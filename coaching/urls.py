@@ -17,7 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("circles.urls")),
     path("", include("chat.urls")),
-    path("", include("coaching.live.room_urls")),
+    path("", include("coaching.live.session_urls")),
     path("", include("coaching.live.urls")),
     path("", include("coaching.progress.urls")),
 ]
