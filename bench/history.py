@@ -4,7 +4,7 @@ Two rooms in a dedicated PostgreSQL database (bench_history), one with 1,000 mes
 1,000,000 (100,000 with --quick), bulk-loaded with COPY once and kept between runs. A page of 50 is
 fetched at the newest, middle and oldest positions, through the HTTP API (Django's test Client:
 `GET /api/circles/<id>/messages/?before_seq=N&limit=50`, middleware, session auth and JSON included)
-and through `sync` (a sync batch: `services.messages_after(limit=50)`, and `handlers.sync_frames` for a
+and through `sync` (a sync batch: `selectors.messages_after(limit=50)`, and `selectors.sync_frames` for a
 client 50 messages behind). The two rooms take turns within every repeat; each figure is a median, and
 the ratio large/small per position has a target of at most 1.5.
 """
@@ -136,7 +136,7 @@ def measure(*, large: int, repeats: int, database_url: str) -> dict[str, Any]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from chat import access, handlers, services
+    from chat import access, selectors
 
     call_command("migrate", verbosity=0, interactive=False)
     rooms: dict[int, Any] = {}
@@ -144,7 +144,7 @@ def measure(*, large: int, repeats: int, database_url: str) -> dict[str, Any]:
     seeding: dict[int, float] = {}
     for size in (SMALL, large):
         user, circle = _reader_and_circle(f"{size}")
-        room = access.circle_room(user=user, circle_id=circle.pk)
+        room = access.access_room(user, circle.pk)
         seeding[size] = round(_fill(room, user, size), 1)
         rooms[size] = room
         client = Client()
@@ -162,11 +162,11 @@ def measure(*, large: int, repeats: int, database_url: str) -> dict[str, Any]:
         return fetch
 
     def batch(size: int, after: int) -> Callable[[], int]:
-        return lambda: len(services.messages_after(room=rooms[size], after_seq=after, limit=PAGE))
+        return lambda: len(selectors.messages_after(room=rooms[size], after_seq=after, limit=PAGE))
 
     def catch_up(size: int) -> Callable[[], int]:
         after = rooms[size].last_seq - PAGE
-        return lambda: len(handlers.sync_frames(room_id=rooms[size].pk, after_seq=after)) - 1
+        return lambda: len(selectors.sync_frames(room_id=rooms[size].pk, after_seq=after)) - 1
 
     def cases(size: int) -> dict[tuple[str, str], Callable[[], int]]:
         last = rooms[size].last_seq

@@ -24,12 +24,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from chat import access, moderation, search, services
-from chat.errors import ChatError, NoAccess
+from chat import access, moderation, search, selectors, services
 from chat.models import Room
 from circles.access import programme_for_admin
 from coaching.accounts.models import User
 from coaching.accounts.requests import AuthenticatedRequest
+from coaching.lib.errors import ChatError, NoAccess
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -73,9 +73,9 @@ def _room(user: User | None, *, circle_id: int | None = None, thread_id: int | N
     if user is None:
         raise NoAccess(4401)
     if thread_id is not None:
-        return access.thread_room(user=user, thread_id=thread_id)
+        return access.access_thread(user, thread_id).room
     assert circle_id is not None
-    return access.circle_room(user=user, circle_id=circle_id)
+    return access.access_room(user, circle_id)
 
 
 def _whole_number(request: HttpRequest, name: str) -> int | None:
@@ -101,11 +101,11 @@ def _history_page(*, room: Room, after_seq: int | None, before_seq: int | None, 
     """A keyset page: `limit` messages after or before a seq (default: the newest ones), oldest first."""
     # One row more than asked says whether there is more, without a COUNT.
     if after_seq is not None:
-        rows = services.messages_after(room=room, after_seq=after_seq, limit=limit + 1)
+        rows = selectors.messages_after(room=room, after_seq=after_seq, limit=limit + 1)
         has_more, rows = len(rows) > limit, rows[:limit]
     else:
         before = room.last_seq + 1 if before_seq is None else before_seq
-        rows = services.messages_before(room=room, before_seq=before, limit=limit + 1)
+        rows = selectors.messages_before(room=room, before_seq=before, limit=limit + 1)
         has_more, rows = len(rows) > limit, rows[-limit:]
     return {"messages": rows, "has_more": has_more}
 
@@ -135,19 +135,12 @@ def thread_messages(request: HttpRequest, thread_id: int) -> JsonResponse:
     return _history(request, thread_id=thread_id)
 
 
-def _circle_room_or_404(request: AuthenticatedRequest, circle_id: int) -> Room:
-    try:
-        return access.circle_room(user=request.user, circle_id=circle_id)
-    except NoAccess:
-        raise Http404 from None
-
-
 @never_cache
 @login_required
 @require_GET
 def circle_search(request: AuthenticatedRequest, circle_id: int) -> HttpResponse:
     """A circle's messages matching a query, for its members and coach; the form alone without a query."""
-    room = _circle_room_or_404(request, circle_id)
+    room = access.access_room(request.user, circle_id)  # NoAccess is a 404
     query = request.GET.get("q", "")
     error, results = "", []
     try:

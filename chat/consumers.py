@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
@@ -15,8 +15,15 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from chat import events, handlers, presence, protocol, writer
-from chat.errors import ChatError, NoAccess
+from chat import access, presence, protocol, selectors, services, writer
+from chat.groups import room_group, user_group
+from chat.sending import Send
+from coaching.lib import realtime
+from coaching.lib.errors import ChatError, NoAccess
+
+if TYPE_CHECKING:
+    from chat.models import Room
+    from coaching.accounts.models import User
 
 log = logging.getLogger(__name__)
 
@@ -24,15 +31,14 @@ log = logging.getLogger(__name__)
 class RoomConsumer(AsyncWebsocketConsumer):
     """A socket in one room: access checked at connect and again whenever the person's access changes."""
 
-    kind = "circle"
     # Frame types a subclass adds (type -> parser returning a protocol.Command), e.g. the session frames.
     extra_parsers: dict[str, Any] = {}
     # Group events this socket acts on (type -> handler name); anything else is ignored.
     group_events: dict[str, str] = {"room.frame": "room_frame", "access.revoked": "access_revoked"}
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        # Group events come through the process's hub (chat.events), not a channel per socket: a socket is
-        # one receive loop, without channels' second task and channel-layer receive per socket.
+        # Group events come through the process's hub (coaching.lib.realtime), not a channel per socket: a
+        # socket is one receive loop, without channels' second task and channel-layer receive per socket.
         self.scope = scope
         self.channel_layer = None
         self.base_send = send
@@ -45,7 +51,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         except StopConsumer:
             pass
         finally:
-            await events.leave(self.joined, self)
+            await realtime.leave(self.joined, self)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels also tidies database connections before every handler; each database call here goes
@@ -55,7 +61,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def join(self, group: str) -> None:
         """Hear the group's events from now until the socket closes."""
         self.joined.append(group)
-        await events.join(group, self)
+        await realtime.join(group, self)
 
     async def deliver(self, event: dict[str, Any]) -> None:
         """A group event from the hub; held until the socket is accepted and has its first frames."""
@@ -72,6 +78,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         for event in held if self.room_id else ():  # a refused socket is closed already
             await self.deliver(event)
 
+    def open_room(self, user: User, object_id: int) -> Room:
+        """The room this socket asks for, if the person may be in it; NoAccess otherwise (database thread)."""
+        return access.access_room(user, object_id)
+
     async def connect(self) -> None:
         user = self.scope["user"]
         self.room_id = 0
@@ -81,22 +91,21 @@ class RoomConsumer(AsyncWebsocketConsumer):
         object_id = int(self.scope["url_route"]["kwargs"]["object_id"])
         if user.is_authenticated:
             # Listen for revocations before checking access, so a removal racing this connect still lands.
-            await self.join(events.user_group(user.pk))
+            await self.join(user_group(user.pk))
         try:
-            room = await database_sync_to_async(handlers.open_room)(
-                user=user, kind=self.kind, object_id=object_id
-            )
+            room = await database_sync_to_async(self.open_room)(user, object_id)
         except NoAccess as refusal:
             await self.accept()
             await self.close(code=refusal.close_code)
             return
         self.user = user
         self.language = user.ui_language
+        self.room = room
         self.room_key = room.key
         self.room_id = room.pk
         # Join the room group before reading last_seq: whatever commits after the read reaches us.
-        await self.join(events.room_group(room.pk))
-        last_seq = await database_sync_to_async(handlers.last_seq)(room_id=room.pk)
+        await self.join(room_group(room.pk))
+        last_seq = await database_sync_to_async(selectors.last_seq)(room_id=room.pk)
         await self.accept()
         online, changed = await presence.join(self.room_key, user_id=user.pk, socket=self.socket_id)
         await self.send_frame(
@@ -119,11 +128,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 command = protocol.parse(text_data, bytes_data, extra=self.extra_parsers)
                 await self.dispatch_command(command)
             except ChatError as error:
-                await self.send_frame(handlers.error_frame(error))
+                await self.send_frame(protocol.error_frame(error))
             except Exception:
                 log.exception("chat frame failed in %s", self.room_key)
                 await self.send_frame(
-                    handlers.error_frame(
+                    protocol.error_frame(
                         ChatError("server_error", _("Something went wrong on our side; please try again."))
                     )
                 )
@@ -138,30 +147,52 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 self.last_typing = now
                 await self.broadcast({"type": "typing", "user": self.user.pk}, skip_self=True)
         elif command.type == "sync":
-            for frame in await database_sync_to_async(handlers.sync_frames)(
+            for frame in await database_sync_to_async(selectors.sync_frames)(
                 room_id=self.room_id, after_seq=command.seq
             ):
                 await self.send_frame(frame)
         elif command.type == "message.send":  # sends waiting together share one commit
-            reply = await writer.submit(
-                user=self.user, room_id=self.room_id, command=command, session_id=self.session_id
+            assert command.client_id is not None
+            send = Send(
+                author=self.user,
+                room=self.room,
+                client_id=command.client_id,
+                body=command.body,
+                reply_to=command.reply_to,
+                session_id=self.session_id,
+                language=self.language,
+                limited=True,
             )
+            reply = await writer.submit(send)  # None for a new message: its broadcast acknowledges it
             if reply is not None:
                 await self.send_frame(reply)
+        elif command.type == "read":
+            await database_sync_to_async(services.mark_read)(user=self.user, room=self.room, seq=command.seq)
+        elif command.type in ("reaction.add", "reaction.remove"):
+            await database_sync_to_async(services.react)(
+                user=self.user,
+                room=self.room,
+                message_id=command.message_id,
+                emoji=command.emoji,
+                add=command.type == "reaction.add",
+            )
+        elif command.type == "message.edit":
+            await database_sync_to_async(services.edit_message)(
+                user=self.user, room=self.room, message_id=command.message_id, body=command.body
+            )
+        elif command.type == "message.delete":
+            await database_sync_to_async(services.delete_message)(
+                user=self.user, room=self.room, message_id=command.message_id
+            )
         else:
-            reply = await database_sync_to_async(handlers.handle)(
-                user=self.user, room_id=self.room_id, command=command, session_id=self.session_id
-            )
-            if reply is not None:
-                await self.send_frame(reply)
+            raise protocol.ProtocolError("invalid_frame", _("Unknown frame type."))
 
     async def send_frame(self, frame: dict[str, Any]) -> None:
-        await self.send(text_data=events.encode(frame))
+        await self.send(text_data=realtime.encode(frame))
 
     async def broadcast(self, frame: dict[str, Any], *, skip_self: bool = False) -> None:
-        await events.publish(
-            events.room_group(self.room_id),
-            events.frame_event(frame, skip=self.socket_id if skip_self else ""),
+        await realtime.publish(
+            room_group(self.room_id), realtime.frame_event(frame, skip=self.socket_id if skip_self else "")
         )
 
     async def room_frame(self, event: dict[str, Any]) -> None:
@@ -179,10 +210,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
 class CircleConsumer(RoomConsumer):
     """`/ws/circles/<id>/`: the circle's members and coach."""
 
-    kind = "circle"
-
 
 class ThreadConsumer(RoomConsumer):
     """`/ws/threads/<id>/`: the coach and the member of a 1:1 thread."""
 
-    kind = "thread"
+    def open_room(self, user: User, object_id: int) -> Room:
+        return access.access_thread(user, object_id).room

@@ -16,18 +16,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat import services
-from chat.access import is_room_coach, room_people
-from chat.errors import ChatError
+from chat.access import room_people
 from chat.models import Mute, Report, Room
 from circles.models import Programme
 from coaching.accounts.models import User
+from coaching.lib.errors import ChatError
 
 
 def mute_member_by_id(*, user: User, room: Room, member_id: int, minutes: int) -> Mute:
     """The coach mutes one of the room's people, named by id; `forbidden` for anyone but the coach."""
     # The coach check comes before the lookup so that nobody else learns who is in the room.
-    if not is_room_coach(user=user, room=room):
-        raise ChatError("forbidden", _("Only the coach can mute someone."))
+    services.check_room_coach(user=user, room=room, refusal=_("Only the coach can mute someone."))
     member = next((person for person in room_people(room) if person.pk == member_id), None)
     if member is None:
         raise ChatError("not_found", _("That person is not a member of this room."))

@@ -19,13 +19,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from chat import access, services, threads
-from chat.errors import ChatError, NoAccess
-from chat.models import ReadMarker, Room, Thread
+from chat import access, selectors, sending, threads
+from chat.models import Room, Thread
 from circles.models import Circle, Membership
 from coaching.accounts.models import User
 from coaching.accounts.requests import AuthenticatedRequest
 from coaching.accounts.zones import local_clock
+from coaching.lib.errors import ChatError, NoAccess
 
 INITIAL_MESSAGES = 50
 
@@ -122,13 +122,6 @@ def _moderation_urls(*, circle_id: int, is_coach: bool) -> dict[str, str | None]
     }
 
 
-def _coach_ids(room: Room) -> set[int]:
-    if room.kind == Room.Kind.THREAD:
-        return {room.thread.coach_id}
-    seats = Membership.objects.filter(circle__room=room, role=Membership.Role.COACH, left_at__isnull=True)
-    return set(seats.values_list("user_id", flat=True))
-
-
 def room_ui(
     request: AuthenticatedRequest,
     *,
@@ -139,11 +132,11 @@ def room_ui(
 ) -> dict[str, Any]:
     """Context for chat/room.html: the client's config (people, latest messages, read marker) and strings."""
     user = request.user
-    coach_ids = _coach_ids(room)
+    coach_ids = access.coach_ids(room)
     people = access.room_people(room)
-    messages = services.messages_before(room=room, before_seq=room.last_seq + 1, limit=INITIAL_MESSAGES)
-    read_seq = ReadMarker.objects.filter(room=room, user=user).values_list("seq", flat=True).first() or 0
-    is_coach = user.pk in coach_ids
+    messages = selectors.messages_before(room=room, before_seq=room.last_seq + 1, limit=INITIAL_MESSAGES)
+    read_seq = selectors.read_seq(user=user, room=room)
+    is_coach = user.pk in coach_ids  # the coach ids come from circles' one rule (Membership.objects.coaches)
     targets: dict[str, int] = {}
     if thread_start_url:
         # The coach may write to each member; a member may write to the coach.
@@ -163,7 +156,7 @@ def room_ui(
         "readSeq": read_seq,
         "lastSeq": room.last_seq,
         "editWindowSeconds": settings.CHAT_EDIT_WINDOW_SECONDS,
-        "maxBody": services.MAX_BODY,
+        "maxBody": sending.MAX_BODY,
         "people": [
             {"id": p.pk, "username": p.username, "name": p.name, "coach": p.pk in coach_ids} for p in people
         ],
@@ -184,7 +177,7 @@ def room_ui(
 def circle_room_ui(request: AuthenticatedRequest, *, circle: Circle) -> dict[str, Any]:
     """The conversation UI of a circle for the person reading its page; empty when they may not read it."""
     try:
-        room = access.circle_room(user=request.user, circle_id=circle.pk)
+        room = access.access_room(request.user, circle.pk)
     except NoAccess:
         return {}
     return room_ui(
@@ -199,9 +192,7 @@ def circle_room_ui(request: AuthenticatedRequest, *, circle: Circle) -> dict[str
 @login_required
 def thread_page(request: AuthenticatedRequest, thread_id: int) -> HttpResponse:
     """A 1:1 thread, for its coach and its member only."""
-    thread = Thread.objects.select_related("room", "coach", "member").filter(pk=thread_id).first()
-    if thread is None or request.user.pk not in (thread.coach_id, thread.member_id):
-        raise Http404
+    thread = access.access_thread(request.user, thread_id)  # NoAccess is a 404
     other = thread.member if thread.coach_id == request.user.pk else thread.coach
     now = timezone.now()
     people = [
@@ -235,19 +226,16 @@ def start_thread(request: AuthenticatedRequest, circle_id: int) -> HttpResponse:
 
 def unread_summary(*, user: User) -> dict[str, dict[str, int]]:
     """Unread counts for every room the person may read now: circles (charter accepted) and threads."""
-    seats = Membership.objects.filter(user=user, left_at__isnull=True).filter(
-        Q(role=Membership.Role.COACH) | Q(charter_accepted_at__isnull=False)
-    )
-    circle_ids = list(seats.values_list("circle_id", flat=True))
+    circle_ids = list(Membership.objects.admitted().filter(user=user).values_list("circle_id", flat=True))
     rooms = {room.circle_id: room for room in Room.objects.filter(circle_id__in=circle_ids)}
     circles = {
-        str(cid): services.unread_count(user=user, room=rooms[cid]) if cid in rooms else 0
+        str(cid): selectors.unread_count(user=user, room=rooms[cid]) if cid in rooms else 0
         for cid in circle_ids
     }
     thread_rows = Thread.objects.filter(Q(coach=user) | Q(member=user)).select_related("room")
     return {
         "circles": circles,
-        "threads": {str(t.pk): services.unread_count(user=user, room=t.room) for t in thread_rows},
+        "threads": {str(t.pk): selectors.unread_count(user=user, room=t.room) for t in thread_rows},
     }
 
 

@@ -5,13 +5,13 @@ With Redis (several daphne processes) entries live in a sorted set per room; wit
 
 from __future__ import annotations
 
-import asyncio
 import time
-import weakref
 from typing import Protocol
 
 import redis.asyncio as aioredis
 from django.conf import settings
+
+from coaching.lib import redis as lib_redis
 
 
 class _Store(Protocol):
@@ -38,21 +38,10 @@ class _LocalStore:
 
 
 class _RedisStore:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = (
-            weakref.WeakKeyDictionary()
-        )
-
     def _client(self) -> aioredis.Redis:
-        # redis.asyncio connections belong to one event loop; keep one client per loop.
-        loop = asyncio.get_running_loop()
-        if loop not in self.clients:
-            # A blocking pool: a burst of sockets opening or closing waits for a connection instead of
-            # failing with MaxConnectionsError (redis-py's default pool raises at its limit).
-            pool = aioredis.BlockingConnectionPool.from_url(self.url, max_connections=50, timeout=10)
-            self.clients[loop] = aioredis.Redis(connection_pool=pool)
-        return self.clients[loop]
+        client = lib_redis.async_client()
+        assert client is not None
+        return client
 
     def _key(self, room: str) -> str:
         return f"{settings.CHANNEL_LAYER_PREFIX}:presence:{room}"
@@ -76,7 +65,7 @@ class _RedisStore:
         return [m.decode() for m in members]
 
 
-_store: _Store = _RedisStore(settings.REDIS_URL) if settings.REDIS_URL else _LocalStore()
+_store: _Store = _RedisStore() if settings.REDIS_URL else _LocalStore()
 
 
 def _member(user_id: int, socket: str) -> str:

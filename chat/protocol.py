@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from chat.errors import ChatError
+from coaching.lib.errors import ChatError
 
 MAX_FRAME_BYTES = 16 * 1024
 
@@ -110,3 +110,13 @@ def parse(text: str | None, binary: bytes | None = None, *, extra: dict[str, Any
         raise ProtocolError("invalid_frame", _("Unknown frame type."))
     command: Command = parser(frame)
     return command
+
+
+def error_frame(error: ChatError) -> dict[str, Any]:
+    """The `error` frame that answers a refused frame."""
+    frame: dict[str, Any] = {"type": "error", "code": error.code, "detail": error.detail}
+    if error.client_id:
+        frame["client_id"] = error.client_id
+    if error.retry_after:
+        frame["retry_after"] = error.retry_after
+    return frame

@@ -5,12 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-import redis
 from django.conf import settings
 from django.core.cache import cache
 
-# One pipeline of INCR + EXPIRE per send when Redis is configured: a single round trip for a whole batch.
-_redis = redis.Redis.from_url(settings.REDIS_URL) if settings.REDIS_URL else None
+from coaching.lib import redis as lib_redis
 
 
 def _cache_count(key: str, window: int) -> int:
@@ -23,9 +21,11 @@ def _cache_count(key: str, window: int) -> int:
 
 
 def _counts(keys: list[str], window: int) -> list[int]:
-    if _redis is None:
+    client = lib_redis.sync_client()
+    if client is None:
         return [_cache_count(key, window) for key in keys]
-    pipe = _redis.pipeline(transaction=False)
+    # One pipeline of INCR + EXPIRE per send: a single round trip for a whole batch.
+    pipe = client.pipeline(transaction=False)
     for key in keys:  # a key twice counts twice: each INCR answers the count so far
         pipe.incr(key)
         pipe.expire(key, window + 1, nx=True)

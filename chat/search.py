@@ -9,8 +9,8 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from chat.errors import ChatError
 from chat.models import Message, Room
+from coaching.lib.errors import ChatError
 
 MAX_QUERY = 200
 MAX_RESULTS = 50

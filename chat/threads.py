@@ -8,20 +8,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from chat.errors import ChatError
 from chat.models import Room, Thread
+from circles.access import current_seat
 from circles.models import Membership
 from coaching.accounts.models import User
+from coaching.lib.errors import ChatError
 
 
 def coaches_member(*, coach: User, member: User) -> bool:
     """Whether `coach` currently coaches a circle in which `member` currently sits as a member."""
-    coached = Membership.objects.filter(user=coach, role=Membership.Role.COACH, left_at__isnull=True).values(
-        "circle_id"
-    )
-    return Membership.objects.filter(
-        user=member, role=Membership.Role.MEMBER, left_at__isnull=True, circle_id__in=coached
-    ).exists()
+    coached = Membership.objects.coaches().filter(user=coach).values("circle_id")
+    return Membership.objects.members().filter(user=member, circle_id__in=coached).exists()
 
 
 def open_thread(*, coach: User, member: User) -> Thread:
@@ -42,15 +39,15 @@ def open_thread(*, coach: User, member: User) -> Thread:
 
 def open_thread_from_circle(*, user: User, circle_id: int, member_id: int | None) -> Thread:
     """A circle's coach opens a thread with a member, a member one with the coach; ChatError otherwise."""
-    seat = Membership.objects.filter(user=user, circle_id=circle_id, left_at__isnull=True).first()
-    seats = Membership.objects.filter(circle_id=circle_id, left_at__isnull=True).select_related("user")
+    seat = current_seat(user=user, circle_id=circle_id)
+    seats = Membership.objects.current().filter(circle_id=circle_id).select_related("user")
     if seat is not None and seat.role == Membership.Role.COACH:
         coach: User | None = user
-        other = seats.filter(role=Membership.Role.MEMBER, user_id=member_id).first() if member_id else None
+        other = seats.members().filter(user_id=member_id).first() if member_id else None
         member = other.user if other else None
     elif seat is not None and member_id in (None, user.pk):
         member = user
-        other = seats.filter(role=Membership.Role.COACH).first()
+        other = seats.coaches().first()
         coach = other.user if other else None
     else:
         coach = member = None

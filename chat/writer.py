@@ -1,4 +1,4 @@
-"""`submit` answers a `message.send` as `handlers.handle` does; sends that wait together share one commit."""
+"""The socket's way into `chat.sending.send_messages`: sends that wait together go as one batch."""
 
 from __future__ import annotations
 
@@ -12,11 +12,9 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
-from django.utils import translation
 
-from chat import handlers
-from chat.protocol import Command
-from coaching.accounts.models import User
+from chat.selectors import message_payload
+from chat.sending import Send, Sent, send_messages
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +24,27 @@ CHECK_EVERY_SECONDS = 1.0
 Reply = dict[str, Any] | None
 
 
+def answer_sends(sends: list[Send]) -> list[Reply | Exception]:
+    """Post a batch; per send the frame for its sender alone, None, or the refusal to answer with."""
+    answers: list[Reply | Exception] = []
+    for result in send_messages(sends=sends):
+        if isinstance(result, Sent):
+            # Acknowledgement by broadcast: a new message reaches its sender through the room's `message.new`
+            # after commit, as it reaches everyone else, so nothing is answered here. Only a repeat (whose
+            # broadcast went out the first time) is answered directly, with the stored message.
+            answers.append(
+                None
+                if result.created
+                else {"type": "message.new", "message": message_payload(result.message)}
+            )
+        else:
+            answers.append(result)  # a refusal, answered to the sender alone
+    return answers
+
+
 @dataclass(frozen=True)
 class _Waiting:
-    request: handlers.SendRequest
+    send: Send
     answer: asyncio.Future[Reply]
 
 
@@ -68,7 +84,7 @@ class _Writer:
         checked = now - self.checked_at >= CHECK_EVERY_SECONDS
         call = database_sync_to_async if checked else sync_to_async(thread_sensitive=True)
         try:
-            results = await call(handlers.handle_sends)([w.request for w in batch])
+            results = await call(answer_sends)([w.send for w in batch])
             if checked:
                 self.checked_at = now
         except Exception as error:  # the batch's callers hear it; the writer goes on with the next batch
@@ -103,18 +119,8 @@ def _writer() -> _Writer:
     return writer
 
 
-async def submit(
-    *, user: User, room_id: int, command: Command, session_id: int | None = None
-) -> dict[str, Any] | None:
-    """As `handlers.handle` for a `message.send` (reply frame or None, or its ChatError), once committed."""
-    assert command.type == "message.send"
-    request = handlers.SendRequest(
-        user=user,
-        room_id=room_id,
-        command=command,
-        session_id=session_id,
-        language=translation.get_language(),
-    )
+async def submit(send: Send) -> Reply:
+    """Post `send` in the next batch, once committed: `answer_sends`'s frame for it, or its refusal raised."""
     answer: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
-    _writer().queue.put_nowait(_Waiting(request, answer))
+    _writer().queue.put_nowait(_Waiting(send, answer))
     return await answer

@@ -17,7 +17,10 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from chat.routing import websocket_urlpatterns  # noqa: E402
+from chat import routing as chat_routing  # noqa: E402
+from coaching.live import routing as live_routing  # noqa: E402
+
+websocket_urlpatterns = chat_routing.websocket_urlpatterns + live_routing.websocket_urlpatterns
 
 application = ProtocolTypeRouter(
     {

@@ -18,7 +18,7 @@ urlpatterns = [
     path("", include("circles.urls")),
     path("", include("coaching.matching.urls")),
     path("", include("chat.urls")),
-    path("", include("coaching.live.room_urls")),
+    path("", include("coaching.live.session_urls")),
     path("", include("coaching.live.urls")),
     path("", include("coaching.progress.urls")),
 ]

@@ -12,9 +12,9 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chat.render import render
 from circles.models import Membership
 from coaching.accounts.models import User
+from coaching.lib.markdown import render
 from coaching.live.errors import SessionRuleError
 from coaching.live.models import Attendance, Commitment, LiveSession, SessionLog
 

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 
-from chat.access import circle_room
+from chat.access import access_room
 from chat.models import Message, Room
-from chat.services import post_message
+from chat.sending import Send, Sent, send_messages
 from chat.threads import open_thread
 from circles.models import Circle, Membership, Programme
 from coaching.accounts.models import User
@@ -270,7 +270,9 @@ def _at(now: dt.datetime, *, days_ago: int, clock: str, zone: ZoneInfo) -> dt.da
 
 def _say(author: User, room: Room, body: str, at: dt.datetime) -> Message:
     client_id = uuid.uuid5(NAMESPACE, f"{room.pk}:{author.pk}:{at.isoformat()}")
-    message = post_message(author=author, room=room, client_id=client_id, body=body).message
+    (sent,) = send_messages(sends=[Send(author=author, room=room, client_id=client_id, body=body)])
+    assert isinstance(sent, Sent), sent
+    message = sent.message
     Message.objects.filter(pk=message.pk).update(created_at=at)
     return message
 
@@ -411,7 +413,7 @@ def _commitments(
 
 
 def _conversations(circle: Circle, coach: User, people: dict[str, User], *, now: dt.datetime) -> None:
-    room = circle_room(user=coach, circle_id=circle.pk)
+    room = access_room(coach, circle.pk)
     said: list[tuple[dt.datetime, User, Room, str]] = []
     for days_ago, username, body in CHATTER.get(circle.name, []):
         said.append(

@@ -1,5 +1,5 @@
 // Circles chat client: one room per page (circle or 1:1 thread), plus the unread badges of the home page.
-// Contract: /work/shared/spec/realtime-protocol.md. The database is the record; the socket is a fast hint,
+// Contract: docs/protocol.md. The database is the record; the socket is a fast hint,
 // so every unacknowledged send is kept (memory + sessionStorage) and resent with the same client_id.
 (() => {
   "use strict";

@@ -1,5 +1,5 @@
 // Circles live session: lobby, stage (WebRTC mesh between the people on stage), hands and coach controls.
-// Contract: /work/shared/spec/realtime-protocol.md, "Live session rooms"; docs/protocol.md describes the
+// Contract: docs/protocol.md, "Live session rooms", which also describes the
 // signalling data below. The session chat beside the stage is chat.js on its own socket to the same room.
 //
 // Signalling: each RTCPeerConnection has a random id `pc`, sent with everything it signals, so either side

@@ -1,4 +1,4 @@
-"""Fixtures for chat tests: sockets straight into the room router, as a given person."""
+"""Fixtures for chat tests: sockets straight into the room router, as a given person, and posting."""
 
 from __future__ import annotations
 
@@ -11,14 +11,26 @@ from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
-from chat.routing import websocket_urlpatterns
+from chat import routing as chat_routing
+from chat.models import Room
+from chat.sending import Send, Sent, send_messages
 from coaching.accounts.models import User
+from coaching.live import routing as live_routing
 
-rooms = URLRouter(websocket_urlpatterns)
+rooms = URLRouter(chat_routing.websocket_urlpatterns + live_routing.websocket_urlpatterns)
 
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def post(author: User, room: Room, body: str, client_id: uuid.UUID | None = None, **extra: Any) -> Sent:
+    """Post one message through the one write path (chat.sending.send_messages); its refusal is raised."""
+    send = Send(author=author, room=room, client_id=client_id or uuid.uuid4(), body=body, **extra)
+    (result,) = send_messages(sends=[send])
+    if isinstance(result, Exception):
+        raise result
+    return result
 
 
 async def receive_type(socket: WebsocketCommunicator, kind: str, *, timeout: float = 2) -> dict[str, Any]:

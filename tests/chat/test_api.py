@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 import pytest
 from django.test import Client
 
 from chat import services, threads
-from chat.access import circle_room
+from chat.access import access_room
 from chat.models import Message, Room, Thread
 from circles import services as circle_services
 from circles.models import Circle
 from coaching.accounts.models import User
+from tests.chat.conftest import post
 from tests.circles.conftest import World, world  # noqa: F401 - the fixture the chat fixture builds on
 
 
@@ -42,18 +42,18 @@ def chat_fixture(world: World) -> Chat:  # noqa: F811 - `world` is the imported 
     return Chat(
         world=world,
         circle=world.circle,
-        room=circle_room(user=world.coach, circle_id=world.circle.pk),
+        room=access_room(world.coach, world.circle.pk),
         coach=world.coach,
         members=[m0, m1],
         newcomer=m2,
         neighbour=m3,
-        neighbour_room=circle_room(user=m3, circle_id=world.second.pk),
+        neighbour_room=access_room(m3, world.second.pk),
     )
 
 
 def say(author: User, room: Room, body: str, **extra) -> Message:
     """Post through the real write path, as a socket would."""
-    return services.post_message(author=author, room=room, client_id=uuid.uuid4(), body=body, **extra).message
+    return post(author, room, body, **extra).message
 
 
 def open_thread(coach: User, member: User) -> Thread:

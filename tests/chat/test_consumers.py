@@ -10,9 +10,10 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
-from chat import handlers
+from chat import selectors, writer
 from chat.models import Message, MessageEdit, ReadMarker, Room
-from chat.services import mute_member, unread_count
+from chat.selectors import unread_count
+from chat.services import mute_member
 from coaching.accounts.models import User
 from tests.chat.conftest import drain, new_id, receive_type
 
@@ -163,7 +164,7 @@ async def test_sync_replays_what_was_missed_in_order_then_says_done(join, haramb
 
 
 async def test_sync_crosses_batches(join, harambee, monkeypatch):
-    monkeypatch.setattr(handlers, "SYNC_BATCH", 2)
+    monkeypatch.setattr(selectors, "SYNC_BATCH", 2)
     kofi, _ = await join("kofi", harambee)
     for i in range(5):
         await send(kofi, f"m{i}")
@@ -356,7 +357,7 @@ async def test_an_unexpected_failure_answers_server_error_and_keeps_the_socket(j
     def broken(*args, **kwargs):
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(handlers, "handle_sends", broken)
+    monkeypatch.setattr(writer, "answer_sends", broken)
     kofi, _ = await join("kofi", harambee)
     await send(kofi, "hello?")
     error = await receive_type(kofi, "error")

@@ -13,10 +13,12 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from chat import events, services
-from chat.errors import ChatError
+from chat import services
+from chat.groups import room_group
 from chat.models import Mute, Report
 from circles import services as circle_services
+from coaching.lib import realtime
+from coaching.lib.errors import ChatError
 from tests.chat.test_api import chat_fixture, open_thread, say  # noqa: F401 - fixtures shared with the API tests
 from tests.circles.conftest import world  # noqa: F401
 
@@ -54,8 +56,8 @@ def listener() -> Iterator[object]:
 
     class Listener:
         def join(self, room) -> None:
-            group = events.room_group(room.pk)
-            asyncio.run_coroutine_threadsafe(events.join(group, Socket()), loop).result(timeout=5)
+            group = room_group(room.pk)
+            asyncio.run_coroutine_threadsafe(realtime.join(group, Socket()), loop).result(timeout=5)
 
         def next_frame(self) -> dict:
             event = heard.get(timeout=2)

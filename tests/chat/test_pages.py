@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,12 +13,13 @@ from django.urls import reverse
 
 from chat import access
 from chat import services as chat
-from chat.errors import ChatError
 from chat.models import Room, Thread
 from chat.threads import open_thread
 from circles import services
 from circles.models import Circle, Programme
 from coaching.accounts.models import User
+from coaching.lib.errors import ChatError
+from tests.chat.conftest import post as post_one
 
 pytestmark = pytest.mark.django_db
 
@@ -90,11 +90,11 @@ def script_json(page: str, element_id: str) -> Any:
 
 
 def post(room: Room, author: User, body: str) -> int:
-    return chat.post_message(author=author, room=room, client_id=uuid.uuid4(), body=body).message.pk
+    return post_one(author, room, body).message.pk
 
 
 def circle_room(place: Place) -> Room:
-    return access.circle_room(user=place.coach, circle_id=place.circle.pk)
+    return access.access_room(place.coach, place.circle.pk)
 
 
 # ------------------------------------------------------------------ the circle page

@@ -8,7 +8,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from chat.render import ALLOWED_ATTRIBUTES, ALLOWED_PROTOCOLS, ALLOWED_TAGS, LINK_REL, render, sanitize
+from coaching.lib.markdown import (
+    ALLOWED_ATTRIBUTES,
+    ALLOWED_PROTOCOLS,
+    ALLOWED_TAGS,
+    LINK_REL,
+    render,
+    sanitize,
+)
 
 PAYLOADS = [
     "<script>alert(1)</script>",

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chat.render import _is_plain, _render_full, render
+from coaching.lib.markdown import _is_plain, _render_full, render
 
 PEOPLE = ["kofi", "lucia.coach"]
 BENCHMARK = "1234 5678 1763822400.123456 " + "x" * 72

@@ -11,13 +11,13 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
-from chat import events
 from chat.models import Message
-from chat.session_consumer import SESSION_PARSERS
 from circles import services as circles_services
 from circles.models import Circle
 from coaching.accounts.models import User
-from coaching.live import room
+from coaching.lib import realtime
+from coaching.live import stage
+from coaching.live.consumers import SESSION_PARSERS
 from coaching.live.models import Attendance, LiveSession
 from tests.chat.conftest import new_id, rooms
 
@@ -400,11 +400,11 @@ async def test_a_socket_never_goes_back_to_an_older_state(enter, horizonte):
     sofia, state = await enter("sofia")
     group = f"live.{horizonte['session']}"
     older = {**state, "audience": 99, "version": state["version"] - 1}
-    await events.publish(group, room.state_event(older))
-    await events.publish(group, room.state_event(state))  # the one it has: not sent twice
+    await realtime.publish(group, stage.state_event(older))
+    await realtime.publish(group, stage.state_event(state))  # the one it has: not sent twice
     assert await sofia.receive_nothing(timeout=0.3)
     newer = {**state, "audience": 7, "version": state["version"] + 1}
-    await events.publish(group, room.state_event(newer))
+    await realtime.publish(group, stage.state_event(newer))
     assert await sofia.receive_json_from() == newer
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import threading
 import uuid
 import weakref
@@ -15,12 +16,13 @@ from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from chat import events, handlers, ratelimit, services, writer
-from chat.access import circle_room
-from chat.errors import ChatError
+from chat import ratelimit, sending, services, writer
+from chat.access import access_room
 from chat.models import Mention, Message, Room
-from chat.protocol import Command
 from coaching.accounts.models import User
+from coaching.lib import redis as lib_redis
+from coaching.lib.errors import ChatError
+from tests.chat.conftest import post as post_one
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,9 +34,7 @@ def rooms(demo) -> dict[str, Room]:
     """Harambee's room (English speakers) and Puentes' (Spanish), by circle name."""
     circles = {circle["name"]: circle for circle in demo["circles"]}
     return {
-        name: circle_room(
-            user=User.objects.get(username=circles[name]["coach"]), circle_id=circles[name]["id"]
-        )
+        name: access_room(User.objects.get(username=circles[name]["coach"]), circles[name]["id"])
         for name in ("Harambee", "Puentes")
     }
 
@@ -49,11 +49,11 @@ def heard(monkeypatch) -> list[dict[str, Any]]:
     """Every `message.new` broadcast, recorded when its transaction commits, with what was committed then."""
     frames: list[dict[str, Any]] = []
 
-    def on_commit(room_id: int, frame: dict[str, Any]) -> None:
+    def on_commit(group: str, frame: dict[str, Any]) -> None:
         def record() -> None:
             frames.append(
                 {
-                    "room": room_id,
+                    "room": int(group.removeprefix("room.")),
                     "seq": frame["message"]["seq"],
                     "client_id": frame["message"]["client_id"],
                     "in_transaction": connection.in_atomic_block,
@@ -63,12 +63,11 @@ def heard(monkeypatch) -> list[dict[str, Any]]:
 
         transaction.on_commit(record)
 
-    def all_on_commit(frames: list[tuple[int, dict[str, Any]]]) -> None:
-        for room_id, frame in frames:
-            on_commit(room_id, frame)
+    def all_on_commit(events: list[tuple[str, dict[str, Any]]]) -> None:
+        for group, event in events:
+            on_commit(group, json.loads(event["text"]))
 
-    monkeypatch.setattr(events, "broadcast_frame_on_commit", on_commit)
-    monkeypatch.setattr(events, "broadcast_frames_on_commit", all_on_commit)
+    monkeypatch.setattr(sending, "send_event_on_commit", all_on_commit)
     return frames
 
 
@@ -76,61 +75,45 @@ def heard(monkeypatch) -> list[dict[str, Any]]:
 def batches(monkeypatch) -> list[int]:
     """The size of every batch the writer handed to the database thread."""
     sizes: list[int] = []
-    real = handlers.handle_sends
+    real = writer.answer_sends
 
-    def counted(requests: list[handlers.SendRequest]) -> list[handlers.SendResult]:
-        sizes.append(len(requests))
-        return real(requests)
+    def counted(sends: list[sending.Send]) -> list[writer.Reply | Exception]:
+        sizes.append(len(sends))
+        return real(sends)
 
-    monkeypatch.setattr(handlers, "handle_sends", counted)
+    monkeypatch.setattr(writer, "answer_sends", counted)
     return sizes
 
 
-def outcome(result: services.Posted | Exception) -> tuple[str, int] | str:
+def outcome(result: sending.Sent | Exception) -> tuple[str, int] | str:
     """("new", seq), ("repeat", id) or the error code."""
     if isinstance(result, ChatError):
         return result.code
-    assert isinstance(result, services.Posted), result
+    assert isinstance(result, sending.Sent), result
     return ("new", result.message.seq) if result.created else ("repeat", result.message.pk)
 
 
-def post_alone(sends: list[services.Send]) -> list[services.Posted | Exception]:
-    """Each send through `post_message`, one after another: what the batch must answer."""
-    results: list[services.Posted | Exception] = []
-    for send in sends:
-        try:
-            results.append(
-                services.post_message(
-                    author=send.author,
-                    room=send.room,
-                    client_id=send.client_id,
-                    body=send.body,
-                    reply_to=send.reply_to,
-                )
-            )
-        except ChatError as error:
-            results.append(error)
-    return results
+def post_alone(sends: list[sending.Send]) -> list[sending.Sent | Exception]:
+    """Each send alone, one after another: what the batch must answer."""
+    return [result for send in sends for result in sending.send_messages(sends=[send])]
 
 
-def post_batch(sends: list[services.Send]) -> list[services.Posted | Exception]:
-    return services.post_messages(sends=sends)
+def post_batch(sends: list[sending.Send]) -> list[sending.Sent | Exception]:
+    return sending.send_messages(sends=sends)
 
 
 @pytest.mark.parametrize("post", [post_batch, post_alone])
-def test_a_mixed_batch_answers_each_send_as_post_message_would(post, rooms, people, heard) -> None:
+def test_a_mixed_batch_answers_each_send_as_sending_it_alone_would(post, rooms, people, heard) -> None:
     room, other = rooms["Harambee"], rooms["Puentes"]
     earlier_id = uuid.uuid4()
-    earlier = services.post_message(author=people["kofi"], room=room, client_id=earlier_id, body="earlier")
-    elsewhere = services.post_message(
-        author=people["camila"], room=other, client_id=uuid.uuid4(), body="elsewhere"
-    ).message
+    earlier = post_one(people["kofi"], room, "earlier", earlier_id)
+    elsewhere = post_one(people["camila"], other, "elsewhere").message
     services.mute_member(user=people["amani.coach"], room=room, member=people["fatima"], minutes=30)
     heard.clear()
     same, twice = uuid.uuid4(), uuid.uuid4()
 
-    def send(name: str, body: str, client_id: uuid.UUID | None = None, **extra: Any) -> services.Send:
-        return services.Send(
+    def send(name: str, body: str, client_id: uuid.UUID | None = None, **extra: Any) -> sending.Send:
+        return sending.Send(
             author=people[name], room=room, client_id=client_id or uuid.uuid4(), body=body, **extra
         )
 
@@ -150,7 +133,7 @@ def test_a_mixed_batch_answers_each_send_as_post_message_would(post, rooms, peop
     results = post(sends)
 
     first_once = results[5]
-    assert isinstance(first_once, services.Posted)
+    assert isinstance(first_once, sending.Sent)
     assert [outcome(result) for result in results] == [
         ("new", 2),
         "invalid_frame",
@@ -183,11 +166,11 @@ def test_a_batch_of_new_messages_commits_once_and_broadcasts_in_seq_order_per_ro
 ) -> None:
     harambee, puentes = rooms["Harambee"], rooms["Puentes"]
     sends = [
-        services.Send(author=people[name], room=room, client_id=uuid.uuid4(), body=f"{name} {n} @grace")
+        sending.Send(author=people[name], room=room, client_id=uuid.uuid4(), body=f"{name} {n} @grace")
         for n in range(3)
         for name, room in (("camila", puentes), ("kofi", harambee), ("mateo", puentes))
     ]
-    results = services.post_messages(sends=sends)
+    results = sending.send_messages(sends=sends)
 
     assert [outcome(result) for result in results] == [("new", n) for n in (1, 1, 2, 3, 2, 4, 5, 3, 6)]
     assert Mention.objects.count() == 3  # @grace is someone only in Harambee
@@ -202,11 +185,11 @@ def test_a_batch_of_new_messages_commits_once_and_broadcasts_in_seq_order_per_ro
 
 def test_refusals_speak_each_senders_language(rooms, people) -> None:
     harambee, puentes = rooms["Harambee"], rooms["Puentes"]
-    command = Command("message.send", client_id=uuid.uuid4(), body=" ")
-    results = handlers.handle_sends(
-        [
-            handlers.SendRequest(user=people["camila"], room_id=puentes.pk, command=command, language="es"),
-            handlers.SendRequest(user=people["kofi"], room_id=harambee.pk, command=command, language="en"),
+    client_id = uuid.uuid4()
+    results = sending.send_messages(
+        sends=[
+            sending.Send(author=people["camila"], room=puentes, client_id=client_id, body=" ", language="es"),
+            sending.Send(author=people["kofi"], room=harambee, client_id=client_id, body=" ", language="en"),
         ]
     )
     assert [str(result) for result in results] == [
@@ -218,15 +201,15 @@ def test_refusals_speak_each_senders_language(rooms, people) -> None:
 @pytest.mark.postgres
 def test_on_postgresql_a_lone_send_is_one_statement_and_a_batch_one_transaction(rooms, people) -> None:
     room = rooms["Harambee"]
-    services.post_message(author=people["kofi"], room=room, client_id=uuid.uuid4(), body="fills the caches")
+    post_one(people["kofi"], room, "fills the caches")
 
-    def send(body: str) -> services.Send:
-        return services.Send(author=people["kofi"], room=room, client_id=uuid.uuid4(), body=body)
+    def send(body: str) -> sending.Send:
+        return sending.Send(author=people["kofi"], room=room, client_id=uuid.uuid4(), body=body)
 
     with CaptureQueriesContext(connection) as lone:
-        services.post_messages(sends=[send("alone")])
+        sending.send_messages(sends=[send("alone")])
     with CaptureQueriesContext(connection) as batch:
-        services.post_messages(sends=[send(f"together {n}") for n in range(5)])
+        sending.send_messages(sends=[send(f"together {n}") for n in range(5)])
     # Alone: the one autocommitted statement, as before batching. Together: the room locks and one insert for
     # all of them in one round trip, one commit.
     assert len(lone.captured_queries) == 1
@@ -239,10 +222,8 @@ def test_on_postgresql_a_lone_send_is_one_statement_and_a_batch_one_transaction(
 def test_a_send_the_database_refuses_fails_alone(rooms, people, heard) -> None:
     room = rooms["Harambee"]
     bodies = ["before", "nul \x00 byte", "after"]  # PostgreSQL text cannot hold NUL
-    results = services.post_messages(
-        sends=[
-            services.Send(author=people["kofi"], room=room, client_id=uuid.uuid4(), body=b) for b in bodies
-        ]
+    results = sending.send_messages(
+        sends=[sending.Send(author=people["kofi"], room=room, client_id=uuid.uuid4(), body=b) for b in bodies]
     )
     assert isinstance(results[1], DatabaseError)
     assert [outcome(results[0]), outcome(results[2])] == [("new", 1), ("new", 2)]
@@ -254,20 +235,16 @@ def test_rate_limits_answer_each_send_of_a_batch(rooms, people, settings) -> Non
     settings.CHAT_RATE_LIMIT_MESSAGES = 3
     settings.CHAT_RATE_LIMIT_SECONDS = 60
     room = rooms["Harambee"]
-    requests = [
-        handlers.SendRequest(
-            user=people[name],
-            room_id=room.pk,
-            command=Command("message.send", client_id=uuid.uuid4(), body=f"{name} {n}"),
-        )
+    sends = [
+        sending.Send(author=people[name], room=room, client_id=uuid.uuid4(), body=f"{name} {n}", limited=True)
         for name, n in [("kofi", 0), ("kofi", 1), ("grace", 0), ("kofi", 2), ("kofi", 3), ("kofi", 4)]
     ]
-    results = handlers.handle_sends(requests)
+    results = writer.answer_sends(sends)
 
     assert results[:4] == [None, None, None, None]
-    for request, error in zip(requests[4:], results[4:], strict=True):
+    for send, error in zip(sends[4:], results[4:], strict=True):
         assert isinstance(error, ChatError)
-        assert (error.code, error.client_id) == ("rate_limited", str(request.command.client_id))
+        assert (error.code, error.client_id) == ("rate_limited", str(send.client_id))
         assert error.retry_after is not None
         assert 1 <= error.retry_after <= 60
     assert list(room.messages.order_by("seq").values_list("body", flat=True)) == [
@@ -283,26 +260,32 @@ def test_rate_limits_answer_each_send_of_a_batch(rooms, people, settings) -> Non
 
 @pytest.mark.redis
 def test_a_batch_counts_its_rate_limits_in_one_redis_round_trip(rooms, people, monkeypatch) -> None:
-    assert ratelimit._redis is not None
-    real = ratelimit._redis.pipeline
+    client = lib_redis.sync_client()
+    assert client is not None
+    real = client.pipeline
     pipelines: list[object] = []
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         pipelines.append(real(*args, **kwargs))
         return pipelines[-1]
 
-    monkeypatch.setattr(ratelimit._redis, "pipeline", counted)
+    monkeypatch.setattr(client, "pipeline", counted)
     waits = ratelimit.retry_after_many(senders=[(people[name].pk, rooms["Harambee"].pk) for name in HARAMBEE])
     assert waits == [None] * len(HARAMBEE)
     assert len(pipelines) == 1
 
 
-def _send(user: User, room: Room, body: str, client_id: uuid.UUID | None = None) -> Any:
-    return writer.submit(
-        user=user,
-        room_id=room.pk,
-        command=Command("message.send", client_id=client_id or uuid.uuid4(), body=body),
+async def _send(user: User, room: Room, body: str, client_id: uuid.UUID | None = None) -> Any:
+    """A socket's send: rate-limited, refused in the language active where it is sent."""
+    send = sending.Send(
+        author=user,
+        room=room,
+        client_id=client_id or uuid.uuid4(),
+        body=body,
+        language=translation.get_language(),
+        limited=True,
     )
+    return await writer.submit(send)
 
 
 async def test_sixty_concurrent_sends_share_a_few_commits_and_each_is_answered_once(
@@ -370,16 +353,16 @@ async def test_each_send_of_a_batch_gets_its_own_answer(rooms, people, batches) 
 
 async def test_the_writer_survives_a_failed_batch(rooms, people, monkeypatch, caplog) -> None:
     room = rooms["Harambee"]
-    real = handlers.handle_sends
+    real = writer.answer_sends
     calls: list[int] = []
 
-    def fails_once(requests: list[handlers.SendRequest]) -> list[handlers.SendResult]:
-        calls.append(len(requests))
+    def fails_once(sends: list[sending.Send]) -> list[writer.Reply | Exception]:
+        calls.append(len(sends))
         if len(calls) == 1:
             raise RuntimeError("database on fire")
-        return real(requests)
+        return real(sends)
 
-    monkeypatch.setattr(handlers, "handle_sends", fails_once)
+    monkeypatch.setattr(writer, "answer_sends", fails_once)
     failed = await asyncio.gather(
         *(_send(people[name], room, "lost?") for name in ("kofi", "grace")), return_exceptions=True
     )
@@ -397,15 +380,15 @@ async def test_sends_arriving_during_a_write_wait_for_the_next_batch_and_a_cance
     loop = asyncio.get_running_loop()
     writing, gate = asyncio.Event(), threading.Event()
     sizes: list[int] = []
-    real = handlers.handle_sends
+    real = writer.answer_sends
 
-    def gated(requests: list[handlers.SendRequest]) -> list[handlers.SendResult]:
-        sizes.append(len(requests))
+    def gated(sends: list[sending.Send]) -> list[writer.Reply | Exception]:
+        sizes.append(len(sends))
         loop.call_soon_threadsafe(writing.set)
         assert gate.wait(timeout=10)
-        return real(requests)
+        return real(sends)
 
-    monkeypatch.setattr(handlers, "handle_sends", gated)
+    monkeypatch.setattr(writer, "answer_sends", gated)
     first = asyncio.create_task(_send(people["kofi"], room, "first"))
     await asyncio.wait_for(writing.wait(), timeout=5)  # the first send is being written, alone
     later = [asyncio.create_task(_send(people[name], room, name)) for name in ("grace", "james", "daniel")]

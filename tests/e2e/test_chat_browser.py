@@ -272,6 +272,7 @@ def test_older_history_loads_upward_without_gaps_or_repeats(chromium, daphne_ser
     from django.db import connection
 
     from chat import access, services
+    from chat.sending import Send, send_messages
     from coaching.accounts.models import User
 
     circle_id = demo["circles"][1]["id"]
@@ -279,10 +280,10 @@ def test_older_history_loads_upward_without_gaps_or_repeats(chromium, daphne_ser
     def write_history() -> None:
         # In a thread of its own: the broadcasts after commit cannot run beside Playwright's event loop.
         kofi, grace = User.objects.get(username="kofi"), User.objects.get(username="grace")
-        room = access.circle_room(user=kofi, circle_id=circle_id)
+        room = access.access_room(kofi, circle_id)
         for n in range(1, 121):
             author = kofi if n % 3 else grace
-            services.post_message(author=author, room=room, client_id=uuid.uuid4(), body=f"line {n}")
+            send_messages(sends=[Send(author=author, room=room, client_id=uuid.uuid4(), body=f"line {n}")])
         services.mark_read(user=grace, room=room, seq=100)
         connection.close()
 

@@ -1,6 +1,6 @@
 """The live session page: a lobby until the coach starts, then the stage, the hand queue and the session chat.
 
-Access is the socket's (chat.access.session_room); anyone else gets 404, so ids reveal nothing.
+Access is the socket's (coaching.live.access.access_session); anyone else gets 404, so ids reveal nothing.
 """
 
 from __future__ import annotations
@@ -8,17 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from chat import access, page_views
-from chat.errors import NoAccess
 from coaching.accounts.requests import AuthenticatedRequest
-from coaching.live import logs, room
-from coaching.live.models import LiveSession
+from coaching.live import logs, stage
+from coaching.live.access import access_session
 
 
 def _strings() -> dict[str, str]:
@@ -84,12 +83,9 @@ def _strings() -> dict[str, str]:
 @require_GET
 def session_room(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
     """The session's page for its circle's members and coach."""
-    try:
-        chat_room = access.session_room(user=request.user, session_id=session_id)
-    except NoAccess:
-        raise Http404 from None
-    session = LiveSession.objects.select_related("circle").get(pk=session_id)
-    coach_id = room.coach_id(circle_id=session.circle_id)
+    session = access_session(request.user, session_id)  # NoAccess is a 404
+    chat_room = access.circle_room_of(session.circle_id)
+    coach_id = stage.coach_id(circle_id=session.circle_id)
     people = access.room_people(chat_room)
     config: dict[str, Any] = {
         "session": session.pk,
@@ -98,7 +94,7 @@ def session_room(request: AuthenticatedRequest, session_id: int) -> HttpResponse
         "coach": coach_id,
         "isCoach": coach_id == request.user.pk,
         "people": {str(person.pk): person.name for person in people},
-        "state": room.session_state(session_id=session.pk),
+        "state": stage.session_state(session_id=session.pk),
     }
     chat = page_views.room_ui(
         request,

@@ -1,9 +1,16 @@
-"""Group events between processes: a broadcast is encoded once, crosses Redis once per process, and is handed
-to that process's sockets in the group directly.
+"""The realtime hub: group events between processes, for sockets of any app.
 
-Each process (each event loop) has one hub: one channel-layer channel for the whole process, subscribed to
-every group one of its sockets is in, instead of a channel and a receive task per socket. A broadcast from
-a transaction is sent only after it commits. Events from one process keep their order.
+What it guarantees:
+- one channel-layer channel per process (per event loop), subscribed to every group one of its sockets is
+  in, instead of a channel and a receive task per socket;
+- a frame is encoded once (`frame_event`), and a batch of events crosses Redis once per process, in one
+  round trip (`send_event_on_commit` publishes a batch in one pipeline);
+- a socket hears every event sent after its `join` returned, and none that was sent before it asked;
+- events sent from one process keep their order;
+- `send_event_on_commit` sends only after the current transaction commits (at once outside one), and
+  `publish` is the one untransactional path, for what a socket itself says (presence, typing, signals).
+
+It imports no app: group names belong to the apps that use them.
 """
 
 from __future__ import annotations
@@ -13,27 +20,24 @@ import json
 import logging
 import uuid
 import weakref
+from collections.abc import Sequence
 from functools import partial
 from typing import Any, Protocol
 
 from asgiref.sync import async_to_sync
 from channels.layers import BaseChannelLayer, get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
-from channels_redis.utils import create_pool, decode_hosts
+from channels_redis.utils import decode_hosts
+from django.conf import settings
 from django.db import transaction
 from redis import asyncio as aioredis
 
+from coaching.lib import redis as lib_redis
+
 log = logging.getLogger(__name__)
 
-
-def room_group(room_id: int) -> str:
-    """The group of every socket connected to a room."""
-    return f"room.{room_id}"
-
-
-def user_group(user_id: int) -> str:
-    """The group of every socket a person has open, in any room."""
-    return f"user.{user_id}"
+# (group, event): what `send_event_on_commit` and `publish` send.
+Event = tuple[str, dict[str, Any]]
 
 
 def encode(frame: dict[str, Any]) -> str:
@@ -55,19 +59,23 @@ class Listener(Protocol):
 class _RedisPublisher:
     """Many group events in one round trip, each published exactly as the Redis pub/sub layer's group_send."""
 
-    def __init__(self, layer: RedisPubSubChannelLayer, host: dict[str, Any]) -> None:
+    def __init__(self, layer: RedisPubSubChannelLayer, redis: aioredis.Redis) -> None:
         self.layer = layer
-        self.redis = aioredis.Redis(connection_pool=create_pool(host))
+        self.redis = redis
 
     @classmethod
     def for_layer(cls, layer: BaseChannelLayer | None) -> _RedisPublisher | None:
-        """A publisher for the single-host Redis pub/sub layer; None for any other layer."""
+        """A publisher for the pub/sub layer on the process's Redis (settings.REDIS_URL); None otherwise."""
         if not isinstance(layer, RedisPubSubChannelLayer):
             return None
         hosts = decode_hosts(layer._kwargs.get("hosts"))
-        return cls(layer, hosts[0]) if len(hosts) == 1 else None
+        redis = lib_redis.async_client()
+        # Publishing elsewhere than where the layer subscribes would lose every event: only for its one host.
+        if redis is None or len(hosts) != 1 or hosts[0].get("address") != settings.REDIS_URL:
+            return None
+        return cls(layer, redis)
 
-    async def publish(self, items: list[tuple[str, dict[str, Any]]]) -> None:
+    async def publish(self, items: list[Event]) -> None:
         # The group's Redis channel is named by the layer (what its subscribers listen on).
         loop_layer = self.layer._get_layer()
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -88,7 +96,7 @@ class _Hub:
         self.marks: dict[str, tuple[str, Listener, asyncio.Future[None]]] = {}
         self.joining: dict[str, int] = {}  # sockets waiting for their mark, by group
         self.lock = asyncio.Lock()  # subscription changes, one at a time
-        self.outbox: asyncio.Queue[list[tuple[str, dict[str, Any]]]] = asyncio.Queue()
+        self.outbox: asyncio.Queue[list[Event]] = asyncio.Queue()
         self.publisher = _RedisPublisher.for_layer(layer)
         self.tasks = [loop.create_task(self._send_loop())]
 
@@ -137,7 +145,7 @@ class _Hub:
         """Send an event to every socket in the group, in every process; sends from one task keep order."""
         await self.send_all([(group, event)])
 
-    async def send_all(self, items: list[tuple[str, dict[str, Any]]]) -> None:
+    async def send_all(self, items: list[Event]) -> None:
         """Send events in order; with Redis, in one round trip."""
         if self.layer is None:
             for group, event in items:
@@ -212,16 +220,13 @@ async def leave(groups: list[str], listener: Listener) -> None:
 
 
 async def publish(group: str, event: dict[str, Any]) -> None:
-    """Send an event to every socket in the group, in every process."""
+    """Send an event now, from the event loop, to the group's sockets in every process (no transaction)."""
     await hub().send(group, event)
 
 
-def send_all_now(items: list[tuple[str, dict[str, Any]]]) -> None:
-    """Send events to groups from sync code (outside any transaction that must commit first), in order.
-
-    In a server process the events are queued on the event loop's hub and this returns at once, so the
-    database thread never waits on Redis; elsewhere (commands, the worker) they are sent before returning.
-    """
+def _send_now(items: list[Event]) -> None:
+    # In a server process the events are queued on the event loop's hub and this returns at once, so the
+    # database thread never waits on Redis; elsewhere (commands, the worker) they are sent before returning.
     found = _latest
     if found is not None and found.loop.is_running() and not found.loop.is_closed():
         found.loop.call_soon_threadsafe(found.outbox.put_nowait, items)
@@ -232,22 +237,13 @@ def send_all_now(items: list[tuple[str, dict[str, Any]]]) -> None:
             async_to_sync(layer.group_send)(group, {**event, "group": group})
 
 
-def send_now(group: str, event: dict[str, Any]) -> None:
-    """Send one event to a group from sync code, as `send_all_now`."""
-    send_all_now([(group, event)])
-
-
-def send_on_commit(group: str, event: dict[str, Any]) -> None:
-    """Send an event to a group once the current transaction commits (at once outside one)."""
-    transaction.on_commit(partial(send_now, group, event))
-
-
-def broadcast_frame_on_commit(room_id: int, frame: dict[str, Any]) -> None:
-    """After commit, every socket in the room receives `frame`."""
-    send_on_commit(room_group(room_id), frame_event(frame))
-
-
-def broadcast_frames_on_commit(frames: list[tuple[int, dict[str, Any]]]) -> None:
-    """After commit, each (room id, frame) reaches every socket in that room, in this order."""
-    items = [(room_group(room_id), frame_event(frame)) for room_id, frame in frames]
-    transaction.on_commit(partial(send_all_now, items))
+def send_event_on_commit(events: Sequence[Event]) -> None:
+    """After commit (at once outside a transaction) each (group, event) reaches its group's sockets."""
+    items = list(events)
+    if not items:
+        return
+    # Outside a transaction there is nothing to wait for; asking the connection would open one needlessly.
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(partial(_send_now, items))
+    else:
+        _send_now(items)

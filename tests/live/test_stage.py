@@ -1,4 +1,4 @@
-"""The live room's services: start and end, hands, the stage, attendance spans and totals, broadcasts."""
+"""The stage's services: start and end, hands, the stage, attendance spans and totals, broadcasts."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from django.utils import timezone, translation
 
-from chat import events
-from chat.errors import ChatError
 from circles.models import Circle
 from coaching.accounts.models import User
-from coaching.live import room
+from coaching.lib import realtime
+from coaching.lib.errors import ChatError
+from coaching.live import stage
 from coaching.live.models import Attendance, AttendanceSpan, LiveSession
 
 T0 = dt.datetime(2026, 3, 5, 16, 0, tzinfo=dt.UTC)
@@ -65,7 +65,7 @@ def session(demo, people) -> LiveSession:
 def sent(monkeypatch) -> list[tuple[str, dict[str, Any]]]:
     """Every group event the services sent, in order."""
     calls: list[tuple[str, dict[str, Any]]] = []
-    monkeypatch.setattr(events, "send_now", lambda group, event: calls.append((group, event)))
+    monkeypatch.setattr(realtime, "_send_now", calls.extend)
     return calls
 
 
@@ -80,29 +80,29 @@ def test_it_totals_attendance_from_a_whole_session(session, people, clock):
     coach, sofia, emma = people["diego.coach"], people["sofia"], people["emma"]
     sid = session.pk
     clock.at(-5)  # the coach waits in the lobby
-    room.join(user=coach, session_id=sid)
+    stage.join(user=coach, session_id=sid)
     clock.at(0)
-    room.start(user=coach, session_id=sid)
+    stage.start(user=coach, session_id=sid)
     clock.at(1)
-    first, _ = room.join(user=sofia, session_id=sid)
+    first, _ = stage.join(user=sofia, session_id=sid)
     clock.at(2)
-    room.raise_hand(user=sofia, session_id=sid)
+    stage.raise_hand(user=sofia, session_id=sid)
     clock.at(3)
-    room.invite(user=coach, session_id=sid, target_id=sofia.pk)
+    stage.invite(user=coach, session_id=sid, target_id=sofia.pk)
     clock.at(10)  # her connection drops; the seat waits
     assert first is not None
-    room.leave(session_id=sid, span_id=first)
+    stage.leave(session_id=sid, span_id=first)
     clock.at(12)
-    room.join(user=sofia, session_id=sid)
+    stage.join(user=sofia, session_id=sid)
     clock.at(13)  # a second tab
-    second_tab, _ = room.join(user=sofia, session_id=sid)
+    second_tab, _ = stage.join(user=sofia, session_id=sid)
     clock.at(20)
     assert second_tab is not None
-    room.leave(session_id=sid, span_id=second_tab)
+    stage.leave(session_id=sid, span_id=second_tab)
     clock.at(25)
-    room.leave_stage(user=sofia, session_id=sid)
+    stage.leave_stage(user=sofia, session_id=sid)
     clock.at(30)
-    room.end(user=coach, session_id=sid)
+    stage.end(user=coach, session_id=sid)
 
     rows = {
         row.user.username: row for row in Attendance.objects.filter(session=session).select_related("user")
@@ -124,17 +124,17 @@ def test_it_totals_attendance_from_a_whole_session(session, people, clock):
     session.refresh_from_db()
     assert (session.status, session.started_at, session.ended_at) == ("ended", clock.at(0), clock.at(30))
     assert (session.stage, session.hands) == ([], [])
-    assert room.join(user=emma, session_id=sid) == (None, room.session_state(session_id=sid))
+    assert stage.join(user=emma, session_id=sid) == (None, stage.session_state(session_id=sid))
 
 
 def test_the_state_counts_people_not_tabs_and_not_the_stage(session, people):
     sid = session.pk
-    room.join(user=people["diego.coach"], session_id=sid)
-    room.join(user=people["sofia"], session_id=sid)
-    _, state = room.join(user=people["sofia"], session_id=sid)
+    stage.join(user=people["diego.coach"], session_id=sid)
+    stage.join(user=people["sofia"], session_id=sid)
+    _, state = stage.join(user=people["sofia"], session_id=sid)
     assert state["audience"] == 2
-    room.start(user=people["diego.coach"], session_id=sid)
-    assert room.session_state(session_id=sid) == {
+    stage.start(user=people["diego.coach"], session_id=sid)
+    assert stage.session_state(session_id=sid) == {
         "type": "session.state",
         "status": "live",
         "stage": [people["diego.coach"].pk],
@@ -149,9 +149,9 @@ def test_the_state_is_broadcast_to_the_session_after_commit(
     session, people, sent, django_capture_on_commit_callbacks
 ):
     sid = session.pk
-    room.join(user=people["diego.coach"], session_id=sid)
+    stage.join(user=people["diego.coach"], session_id=sid)
     with django_capture_on_commit_callbacks(execute=True):
-        room.start(user=people["diego.coach"], session_id=sid)
+        stage.start(user=people["diego.coach"], session_id=sid)
         assert sent == []  # nothing leaves before the commit
     [(group, event)] = sent
     assert group == f"live.{sid}"
@@ -163,96 +163,96 @@ def test_the_state_is_broadcast_to_the_session_after_commit(
 def test_every_change_of_the_room_has_a_newer_version(session, people):
     coach, sofia = people["diego.coach"], people["sofia"]
     sid = session.pk
-    versions = [room.session_state(session_id=sid)["version"]]
-    span, state = room.join(user=sofia, session_id=sid)
+    versions = [stage.session_state(session_id=sid)["version"]]
+    span, state = stage.join(user=sofia, session_id=sid)
     versions.append(state["version"])
-    room.join(user=coach, session_id=sid)
-    room.start(user=coach, session_id=sid)
-    room.raise_hand(user=sofia, session_id=sid)
-    room.raise_hand(user=sofia, session_id=sid)  # no change, no new version
-    versions.append(room.session_state(session_id=sid)["version"])
+    stage.join(user=coach, session_id=sid)
+    stage.start(user=coach, session_id=sid)
+    stage.raise_hand(user=sofia, session_id=sid)
+    stage.raise_hand(user=sofia, session_id=sid)  # no change, no new version
+    versions.append(stage.session_state(session_id=sid)["version"])
     assert span is not None
-    left = room.leave(session_id=sid, span_id=span)
+    left = stage.leave(session_id=sid, span_id=span)
     assert left is not None
     versions.append(left["version"])
-    room.end(user=coach, session_id=sid)
-    versions.append(room.session_state(session_id=sid)["version"])
+    stage.end(user=coach, session_id=sid)
+    versions.append(stage.session_state(session_id=sid)["version"])
     assert versions == [0, 1, 4, 5, 6]
 
 
 def test_leaving_returns_the_state_to_broadcast_once(session, people):
     sid = session.pk
-    room.join(user=people["sofia"], session_id=sid)
-    span, _ = room.join(user=people["lucas"], session_id=sid)
+    stage.join(user=people["sofia"], session_id=sid)
+    span, _ = stage.join(user=people["lucas"], session_id=sid)
     assert span is not None
-    state = room.leave(session_id=sid, span_id=span)
+    state = stage.leave(session_id=sid, span_id=span)
     assert state is not None
     assert state["audience"] == 1
-    assert room.leave(session_id=sid, span_id=span) is None  # a second close changes nothing
+    assert stage.leave(session_id=sid, span_id=span) is None  # a second close changes nothing
 
 
 def test_the_stage_limit_comes_from_settings(session, people, settings):
     settings.LIVE_STAGE_LIMIT = 2
     sid = session.pk
     for username in ("diego.coach", "sofia", "lucas"):
-        room.join(user=people[username], session_id=sid)
-    room.start(user=people["diego.coach"], session_id=sid)
-    room.invite(user=people["diego.coach"], session_id=sid, target_id=people["sofia"].pk)
+        stage.join(user=people[username], session_id=sid)
+    stage.start(user=people["diego.coach"], session_id=sid)
+    stage.invite(user=people["diego.coach"], session_id=sid, target_id=people["sofia"].pk)
     detail = refused(
-        "stage_full", room.invite, user=people["diego.coach"], session_id=sid, target_id=people["lucas"].pk
+        "stage_full", stage.invite, user=people["diego.coach"], session_id=sid, target_id=people["lucas"].pk
     )
     assert detail == "The stage is full (2 people); ask someone to leave it first."
-    assert room.session_state(session_id=sid)["stage_limit"] == 2
+    assert stage.session_state(session_id=sid)["stage_limit"] == 2
 
 
 def test_starting_twice_changes_nothing_and_an_ended_session_stays_ended(session, people, clock):
     coach = people["diego.coach"]
     clock.at(0)
-    room.start(user=coach, session_id=session.pk)
+    stage.start(user=coach, session_id=session.pk)
     clock.at(5)
-    room.start(user=coach, session_id=session.pk)
+    stage.start(user=coach, session_id=session.pk)
     session.refresh_from_db()
     assert session.started_at == clock.at(0)
     assert AttendanceSpan.objects.filter(kind="stage").count() == 1
-    room.end(user=coach, session_id=session.pk)
-    assert refused("forbidden", room.start, user=coach, session_id=session.pk) == "This session has ended."
-    assert refused("forbidden", room.end, user=coach, session_id=session.pk) == "The session is not live."
+    stage.end(user=coach, session_id=session.pk)
+    assert refused("forbidden", stage.start, user=coach, session_id=session.pk) == "This session has ended."
+    assert refused("forbidden", stage.end, user=coach, session_id=session.pk) == "The session is not live."
 
 
 def test_members_cannot_run_the_session(session, people):
     sofia = people["sofia"]
-    assert refused("forbidden", room.start, user=sofia, session_id=session.pk) == (
+    assert refused("forbidden", stage.start, user=sofia, session_id=session.pk) == (
         "Only the coach can start the session."
     )
-    room.start(user=people["diego.coach"], session_id=session.pk)
-    for call in (room.end, room.mute_all):
+    stage.start(user=people["diego.coach"], session_id=session.pk)
+    for call in (stage.end, stage.mute_all):
         refused("forbidden", call, user=sofia, session_id=session.pk)
-    for call in (room.invite, room.remove):
+    for call in (stage.invite, stage.remove):
         refused("forbidden", call, user=sofia, session_id=session.pk, target_id=people["lucas"].pk)
 
 
 def test_signals_need_a_live_stage_at_both_ends(session, people):
     coach, sofia, lucas = people["diego.coach"], people["sofia"], people["lucas"]
     sid = session.pk
-    refused("forbidden", room.check_signal, user=coach, session_id=sid, to=sofia.pk)  # not live yet
+    refused("forbidden", stage.check_signal, user=coach, session_id=sid, to=sofia.pk)  # not live yet
     for user in (coach, sofia, lucas):
-        room.join(user=user, session_id=sid)
-    room.start(user=coach, session_id=sid)
-    room.invite(user=coach, session_id=sid, target_id=sofia.pk)
-    room.check_signal(user=coach, session_id=sid, to=sofia.pk)
-    room.check_signal(user=sofia, session_id=sid, to=coach.pk)
-    refused("forbidden", room.check_signal, user=lucas, session_id=sid, to=coach.pk)
-    refused("forbidden", room.check_signal, user=coach, session_id=sid, to=lucas.pk)
-    refused("forbidden", room.check_signal, user=coach, session_id=sid, to=coach.pk)
-    refused("not_found", room.check_signal, user=coach, session_id=sid, to=999_999)
+        stage.join(user=user, session_id=sid)
+    stage.start(user=coach, session_id=sid)
+    stage.invite(user=coach, session_id=sid, target_id=sofia.pk)
+    stage.check_signal(user=coach, session_id=sid, to=sofia.pk)
+    stage.check_signal(user=sofia, session_id=sid, to=coach.pk)
+    refused("forbidden", stage.check_signal, user=lucas, session_id=sid, to=coach.pk)
+    refused("forbidden", stage.check_signal, user=coach, session_id=sid, to=lucas.pk)
+    refused("forbidden", stage.check_signal, user=coach, session_id=sid, to=coach.pk)
+    refused("not_found", stage.check_signal, user=coach, session_id=sid, to=999_999)
 
 
 def test_lowering_a_hand_that_is_not_up_changes_nothing(
     session, people, sent, django_capture_on_commit_callbacks
 ):
-    room.start(user=people["diego.coach"], session_id=session.pk)
+    stage.start(user=people["diego.coach"], session_id=session.pk)
     with django_capture_on_commit_callbacks(execute=True):
-        room.lower_hand(user=people["sofia"], session_id=session.pk)
+        stage.lower_hand(user=people["sofia"], session_id=session.pk)
     assert sent == []
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from coaching.live import room_views
+from coaching.live import session_page
 
 urlpatterns: list[URLPattern] = [
-    path("sessions/<int:session_id>/", room_views.session_room, name="session_room"),
+    path("sessions/<int:session_id>/", session_page.session_room, name="session_room"),
 ]

@@ -1,18 +1,24 @@
-"""`/ws/sessions/<id>/`: a live session's room: the circle's chat, the stage, hands and WebRTC signalling."""
+"""`/ws/sessions/<id>/`: a live session: the circle's chat, the stage, hands and WebRTC signalling."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from channels.db import database_sync_to_async
 from django.utils.translation import gettext as _
 
-from chat import events
+from chat.access import circle_room_of
 from chat.consumers import RoomConsumer
 from chat.protocol import Command, ProtocolError
-from coaching.live import room
+from coaching.lib import realtime
+from coaching.live import stage
+from coaching.live.access import access_session
+
+if TYPE_CHECKING:
+    from chat.models import Room
+    from coaching.accounts.models import User
 
 MAX_SIGNAL_BYTES = 64 * 1024
 
@@ -62,26 +68,29 @@ SESSION_PARSERS: dict[str, Callable[[dict[str, Any]], Command]] = {
 
 # Frames that are one service call about the sender alone.
 OWN_ACTIONS: dict[str, Callable[..., None]] = {
-    "session.start": room.start,
-    "session.end": room.end,
-    "session.mute_all": room.mute_all,
-    "hand.raise": room.raise_hand,
-    "hand.lower": room.lower_hand,
-    "stage.leave": room.leave_stage,
+    "session.start": stage.start,
+    "session.end": stage.end,
+    "session.mute_all": stage.mute_all,
+    "hand.raise": stage.raise_hand,
+    "hand.lower": stage.lower_hand,
+    "stage.leave": stage.leave_stage,
 }
 # Frames about someone else, named in the frame's `user`.
 TARGET_ACTIONS: dict[str, Callable[..., None]] = {
-    "stage.invite": room.invite,
-    "stage.remove": room.remove,
+    "stage.invite": stage.invite,
+    "stage.remove": stage.remove,
 }
 
 
 class SessionConsumer(RoomConsumer):
     """A socket in a live session: chat frames as in the circle, plus the session frames."""
 
-    kind = "session"
     extra_parsers = SESSION_PARSERS
     group_events = RoomConsumer.group_events | {"session.state": "session_state"}
+
+    def open_room(self, user: User, object_id: int) -> Room:
+        """The session's chat room is its circle's (messages sent here are tagged with the session)."""
+        return circle_room_of(access_session(user, object_id).circle_id)
 
     async def connect(self) -> None:
         self.live_id = 0
@@ -94,23 +103,25 @@ class SessionConsumer(RoomConsumer):
             return  # refused and closed already
         self.live_id = int(self.scope["url_route"]["kwargs"]["object_id"])
         self.session_id = self.live_id  # chat messages sent here are tagged with the session
-        self.live_groups = [room.session_group(self.live_id), room.signal_group(self.live_id, self.user.pk)]
+        self.live_groups = [stage.session_group(self.live_id), stage.signal_group(self.live_id, self.user.pk)]
         # In the groups before reading the state: whatever commits after the read reaches this socket.
         for group in self.live_groups:
             await self.join(group)
-        self.span_id, state = await database_sync_to_async(room.join)(user=self.user, session_id=self.live_id)
+        self.span_id, state = await database_sync_to_async(stage.join)(
+            user=self.user, session_id=self.live_id
+        )
         self.state_version = state["version"]
         await self.send_frame(state)
         if self.early_state is not None:  # heard while joining: relay it only if it is newer
             await self.session_state(self.early_state)
-        await self.send_frame({"type": "rtc.config", "ice_servers": room.ice_servers()})
+        await self.send_frame({"type": "rtc.config", "ice_servers": stage.ice_servers()})
 
     async def disconnect(self, code: int) -> None:
         if self.span_id is not None:
-            state = await database_sync_to_async(room.leave)(session_id=self.live_id, span_id=self.span_id)
+            state = await database_sync_to_async(stage.leave)(session_id=self.live_id, span_id=self.span_id)
             self.span_id = None
             if state is not None:  # committed: the others hear the new audience count
-                await events.publish(room.session_group(self.live_id), room.state_event(state))
+                await realtime.publish(stage.session_group(self.live_id), stage.state_event(state))
         await super().disconnect(code)
 
     async def session_state(self, event: dict[str, Any]) -> None:
@@ -126,12 +137,12 @@ class SessionConsumer(RoomConsumer):
 
     async def dispatch_command(self, command: Command) -> None:
         if command.type == "rtc.signal":
-            await database_sync_to_async(room.check_signal)(
+            await database_sync_to_async(stage.check_signal)(
                 user=self.user, session_id=self.live_id, to=command.to
             )
-            await events.publish(
-                room.signal_group(self.live_id, command.to),
-                events.frame_event({"type": "rtc.signal", "from": self.user.pk, "data": command.data}),
+            await realtime.publish(
+                stage.signal_group(self.live_id, command.to),
+                realtime.frame_event({"type": "rtc.signal", "from": self.user.pk, "data": command.data}),
             )
         elif command.type in OWN_ACTIONS:
             await database_sync_to_async(OWN_ACTIONS[command.type])(user=self.user, session_id=self.live_id)

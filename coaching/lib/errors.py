@@ -1,6 +1,8 @@
-"""Errors of the chat services, each with the protocol's error code and a sentence for the person."""
+"""Errors the realtime services raise: a refused request with the protocol's code, and a refused room."""
 
 from __future__ import annotations
+
+from django.http import Http404
 
 
 class ChatError(Exception):
@@ -16,8 +18,8 @@ class ChatError(Exception):
         self.client_id = client_id
 
 
-class NoAccess(Exception):
-    """The person may not be in this room; `close_code` is 4401, 4403 or 4404."""
+class NoAccess(Http404):
+    """The person may not be in this room; `close_code` is 4401, 4403 or 4404, and a view answers 404."""
 
     def __init__(self, close_code: int) -> None:
         super().__init__(close_code)

@@ -1,6 +1,6 @@
-"""The live room's write paths: start, end, hands, the stage and attendance spans.
+"""The stage of a live session: start, end, hands, who is on stage, and attendance spans.
 
-Every change locks the session's row, and the room hears the new `session.state` after commit.
+Every change locks the session's row, and the session's sockets hear the new `session.state` after commit.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chat import events
-from chat.errors import ChatError
+from circles.access import is_coach_of
 from circles.models import Membership
 from coaching.accounts.models import User
+from coaching.lib.errors import ChatError
+from coaching.lib.realtime import encode, frame_event, send_event_on_commit
 from coaching.live import attendance
 from coaching.live.models import Attendance, AttendanceSpan, LiveSession
 
@@ -72,7 +73,7 @@ def _state(session: LiveSession) -> dict[str, Any]:
 
 def state_event(frame: dict[str, Any]) -> dict[str, Any]:
     """The group event carrying a `session.state` frame; sockets drop versions they are past."""
-    return {"type": "session.state", "version": frame["version"], "text": events.encode(frame)}
+    return {"type": "session.state", "version": frame["version"], "text": encode(frame)}
 
 
 def session_state(*, session_id: int) -> dict[str, Any]:
@@ -80,20 +81,9 @@ def session_state(*, session_id: int) -> dict[str, Any]:
     return _state(LiveSession.objects.get(pk=session_id))
 
 
-def is_coach(*, user_id: int, circle_id: int) -> bool:
-    """Whether the person is the circle's coach right now."""
-    return Membership.objects.filter(
-        user_id=user_id, circle_id=circle_id, role=Membership.Role.COACH, left_at__isnull=True
-    ).exists()
-
-
 def coach_id(*, circle_id: int) -> int | None:
     """The id of the circle's coach right now, if it has one."""
-    return (
-        Membership.objects.filter(circle_id=circle_id, role=Membership.Role.COACH, left_at__isnull=True)
-        .values_list("user_id", flat=True)
-        .first()
-    )
+    return Membership.objects.coaches().filter(circle_id=circle_id).values_list("user_id", flat=True).first()
 
 
 def check_signal(*, user: User, session_id: int, to: int) -> None:
@@ -125,12 +115,12 @@ def _changed(session: LiveSession, *fields: str) -> dict[str, Any]:
     session.save(update_fields=[*fields, "state_version"])
     # Snapshot now, inside the lock, so the frame shows exactly the state this transaction commits.
     state = _state(session)
-    events.send_on_commit(session_group(session.pk), state_event(state))
+    send_event_on_commit([(session_group(session.pk), state_event(state))])
     return state
 
 
 def _require_coach(user: User, session: LiveSession, refusal: str) -> None:
-    if not is_coach(user_id=user.pk, circle_id=session.circle_id):
+    if not is_coach_of(user=user, circle_id=session.circle_id):
         raise ChatError("forbidden", refusal)
 
 
@@ -141,8 +131,7 @@ def _require_live(session: LiveSession) -> None:
 
 def _seated(user_id: int, circle_id: int) -> bool:
     """Whether the person may be in the circle's room: its coach, or a member who accepted the charter."""
-    seat = Membership.objects.filter(user_id=user_id, circle_id=circle_id, left_at__isnull=True).first()
-    return seat is not None and (seat.role == Membership.Role.COACH or seat.charter_accepted_at is not None)
+    return Membership.objects.admitted().filter(user_id=user_id, circle_id=circle_id).exists()
 
 
 def _in_room(session: LiveSession, user_id: int) -> bool:
@@ -228,8 +217,8 @@ def record_attendance(*, session: LiveSession) -> list[Attendance]:
         "user_id", "kind", "started_at", "ended_at"
     ):
         spans[user_id][kind].append((started_at, ended_at))
-    seated = Membership.objects.filter(circle_id=session.circle_id, left_at__isnull=True).values_list(
-        "user_id", flat=True
+    seated = (
+        Membership.objects.current().filter(circle_id=session.circle_id).values_list("user_id", flat=True)
     )
     rows = []
     for user_id in sorted(set(seated) | set(spans)):
@@ -333,4 +322,4 @@ def mute_all(*, user: User, session_id: int) -> None:
     session = _locked(session_id)
     _require_coach(user, session, _("Only the coach can mute everyone."))
     _require_live(session)
-    events.send_on_commit(session_group(session.pk), events.frame_event({"type": "mute", "by": user.pk}))
+    send_event_on_commit([(session_group(session.pk), frame_event({"type": "mute", "by": user.pk}))])

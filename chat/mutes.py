@@ -1,0 +1,73 @@
+"""Each room's active mutes, read on every send: cached in Redis (the process's client), else in-process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
+from django.utils import timezone
+
+from chat.models import Mute
+from coaching.lib import redis as lib_redis
+
+TTL_SECONDS = 60
+
+Mutes = dict[int, dict[int, dt.datetime]]  # room id -> user id -> muted until
+
+
+def _key(room_id: int) -> str:
+    return f"{settings.CHANNEL_LAYER_PREFIX}:chat:mutes:{room_id}"
+
+
+def _local() -> BaseCache:
+    # Without Redis: the default (in-process) cache.
+    return caches["default"]
+
+
+def _cached(keys: list[str]) -> dict[str, dict[int, dt.datetime]]:
+    client = lib_redis.sync_client()
+    if client is None:
+        return _local().get_many(keys)
+    # Our own values only, written by `_store` below.
+    raws: list[bytes | None] = client.mget(keys)  # type: ignore[assignment]
+    return {key: pickle.loads(raw) for key, raw in zip(keys, raws, strict=True) if raw}  # noqa: S301
+
+
+def _store(values: dict[str, dict[int, dt.datetime]]) -> None:
+    client = lib_redis.sync_client()
+    if client is None:
+        _local().set_many(values, timeout=TTL_SECONDS)
+        return
+    pipe = client.pipeline(transaction=False)
+    for key, value in values.items():
+        pipe.set(key, pickle.dumps(value), ex=TTL_SECONDS)
+    pipe.execute()
+
+
+def active_mutes(room_ids: set[int]) -> Mutes:
+    """Each room's active mutes (user id -> until): one cache round trip, the database for rooms it lacks."""
+    keys = {room_id: _key(room_id) for room_id in room_ids}
+    cached = _cached(list(keys.values()))
+    mutes = {room_id: cached[key] for room_id, key in keys.items() if key in cached}
+    missing = room_ids - mutes.keys()
+    if missing:
+        fresh: Mutes = {room_id: {} for room_id in missing}
+        for room_id, user_id, until in Mute.objects.filter(
+            room_id__in=missing, until__gt=timezone.now()
+        ).values_list("room_id", "user_id", "until"):
+            fresh[room_id][user_id] = max(until, fresh[room_id].get(user_id, until))
+        _store({keys[room_id]: found for room_id, found in fresh.items()})
+        mutes.update(fresh)
+    return mutes
+
+
+def forget_mutes(room_id: int) -> None:
+    """Drop the room's cached mutes (after a new mute commits), so the next send reads them afresh."""
+    client = lib_redis.sync_client()
+    if client is None:
+        _local().delete(_key(room_id))
+    else:
+        client.delete(_key(room_id))
