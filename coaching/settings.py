@@ -94,8 +94,8 @@ CHANNEL_LAYER_PREFIX = env_str("CHANNEL_LAYER_PREFIX", "circles")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            # Pub/sub: each process holds one channel subscribed to its sockets' groups (chat.events), so a
-            # broadcast is one PUBLISH; Redis keeps no queues (a lost push is recovered by `sync`).
+            # Pub/sub: one channel per process, subscribed to its sockets' groups (coaching.lib.realtime), so
+            # a broadcast is one PUBLISH; Redis keeps no queues (a lost push is recovered by `sync`).
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 # redis-py 8 reads with a 5 s socket timeout by default, which broke channels-redis's idle
@@ -119,7 +119,7 @@ if REDIS_URL:
         "immediate": False,
     }
 else:
-    # One channel per process carries every group event (chat.events): room for bursts.
+    # One channel per process carries every group event (coaching.lib.realtime): room for bursts.
     CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 10_000}}
     }

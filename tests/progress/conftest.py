@@ -72,8 +72,10 @@ def say(username: str, room: Any, body: str, at: Any) -> Any:
     import uuid
 
     from chat.models import Message
-    from chat.services import post_message
+    from chat.sending import Send, send_messages
 
-    message = post_message(author=user(username), room=room, client_id=uuid.uuid4(), body=body).message
+    (sent,) = send_messages(sends=[Send(author=user(username), room=room, client_id=uuid.uuid4(), body=body)])
+    assert not isinstance(sent, Exception), sent
+    message = sent.message
     Message.objects.filter(pk=message.pk).update(created_at=at)
     return message

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from chat.access import circle_room
+from chat.access import access_room
 from chat.models import Message
 from chat.threads import open_thread
 from circles.models import Circle, Membership
@@ -34,7 +34,7 @@ def seated_since_january(demo):
 @pytest.fixture
 def conversations(harambee, seated_since_january):
     """Questions to Amani (Nairobi, UTC+3) in the circle, a 1:1 thread and a concern, with his answers."""
-    room = circle_room(user=user("amani.coach"), circle_id=harambee.pk)
+    room = access_room(user("amani.coach"), harambee.pk)
     james = open_thread(coach=user("amani.coach"), member=user("james")).room
     # Sunday 23:30 in Nairobi, answered at 07:10 on Monday: 460 min, in Nairobi's week of 23 February.
     say("grace", room, "@amani.coach how do I price a workshop?", utc(2026, 3, 1, 20, 30))
@@ -185,7 +185,7 @@ def test_follow_through_and_message_counts_per_circle(programme, harambee, haram
     for commitment, closed in [(kofi, utc(2026, 3, 7, 18)), (grace, utc(2026, 3, 10, 18))]:
         logs.close_commitment(member=commitment.member, commitment=commitment, status="done", note="ok")
         Commitment.objects.filter(pk=commitment.pk).update(closed_at=closed)
-    room = circle_room(user=user("kofi"), circle_id=harambee.pk)
+    room = access_room(user("kofi"), harambee.pk)
     for day in (3, 10, 17):
         say("kofi", room, "An update", utc(2026, 3, day, 10))
     say("kofi", room, "Long ago", utc(2026, 1, 5, 10))
@@ -204,7 +204,7 @@ def test_the_coach_sees_trends_streaks_overdue_and_who_has_gone_quiet(harambee, 
         session=harambee_sessions[0],
         drafts=[logs.CommitmentDraft(member=user("james"), text="Book mentor", due_on=dt.date(2026, 3, 10))],
     )
-    room = circle_room(user=user("kofi"), circle_id=harambee.pk)
+    room = access_room(user("kofi"), harambee.pk)
     say("james", room, "Back from travelling", utc(2026, 3, 10, 10))  # 8 days ago
     say(
         "daniel",
