@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -13,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from coaching.accounts.zones import validate_languages, validate_time_zone
+from coaching.lib.models import AppendOnlyModel
 
 DEFAULT_CHARTER = _(
     "Confidentiality: what is shared in this circle stays in this circle.\n"
@@ -244,7 +244,7 @@ class Membership(models.Model):
         return f"{self.user} in {self.circle} ({self.role})"
 
 
-class AssignmentAudit(models.Model):
+class AssignmentAudit(AppendOnlyModel):
     """One entry of the append-only record of who put whom where, when and why."""
 
     class Action(models.TextChoices):
@@ -298,14 +298,6 @@ class AssignmentAudit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.subject}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise PermissionError("The assignment audit is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise PermissionError("The assignment audit is append-only.")
 
 
 class ImportJob(models.Model):
