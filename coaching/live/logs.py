@@ -162,8 +162,8 @@ def add_commitments(
 
 
 @transaction.atomic
-def close_commitment(*, member: User, commitment: Commitment, status: str, note: str = "") -> Commitment:
-    """The member marks their own open commitment done or dropped, with an optional note."""
+def close_commitment(*, member: User, commitment: Commitment, status: str, note: str) -> Commitment:
+    """The one rule for closing a commitment, on every page: its member, done or dropped, with a note."""
     commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
     if commitment.member_id != member.pk:
         raise SessionRuleError(_("Only the member can close their own commitment."), code="forbidden")
@@ -172,6 +172,9 @@ def close_commitment(*, member: User, commitment: Commitment, status: str, note:
     if commitment.status != Commitment.Status.OPEN:
         raise SessionRuleError(_("This commitment is already closed."), code="already_closed")
     note = note.strip()
+    if not note:
+        # How it went is what the coach and the progress charts read later; "done" alone says little.
+        raise SessionRuleError(_("Add a short note on how it went."), code="note_required")
     if len(note) > MAX_CLOSE_NOTE:
         raise SessionRuleError(
             _("A note can be at most %(max)d characters.") % {"max": MAX_CLOSE_NOTE}, code="bad_note"

@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from circles.models import Circle, Membership
 from coaching.accounts.models import User
 from coaching.live import logs
-from coaching.live.errors import SessionRuleError
 from coaching.live.models import Commitment
 from coaching.progress import metrics
 from coaching.progress.errors import ProgressRuleError
@@ -174,16 +173,6 @@ def set_commitment(
     return Commitment.objects.create(
         member=member, circle=circle, session=None, text=text, due_on=due_on, created_by=member
     )
-
-
-def close_commitment(*, member: User, commitment: Commitment, status: str, note: str) -> Commitment:
-    """The member closes their own commitment as done or dropped, saying how it went (a note is required)."""
-    if not note.strip():
-        raise ProgressRuleError(_("Add a short note on how it went."), code="note_required")
-    try:
-        return logs.close_commitment(member=member, commitment=commitment, status=status, note=note)
-    except SessionRuleError as error:
-        raise ProgressRuleError(str(error), code=error.code) from error
 
 
 @transaction.atomic
