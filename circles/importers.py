@@ -18,21 +18,20 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator
 from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from circles import services
 from circles.models import CoachProfile, Enrolment, Programme
+from coaching.accounts import validators
 from coaching.accounts.models import AvailabilityWindow, User
-from coaching.accounts.zones import language_names, time_zone_names
+from coaching.accounts.validators import shown
+from coaching.accounts.zones import language_codes, time_zone
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_STORED_ERRORS = 500
 PROGRESS_EVERY = 500
-MAX_NAME_LENGTH = 120  # User.display_name
-MAX_EMAIL_LENGTH = 254  # User.email
 MAX_FOCUS_AREA_LENGTH = 60
 # Below every backend's limit on query parameters (SQLite's is the lowest).
 QUERY_CHUNK = 900
@@ -44,7 +43,6 @@ WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 LIST_SEPARATORS = re.compile(r"[;,]")
 WINDOW = re.compile(r"^([A-Za-z]+)\s+(\d{1,2}):(\d{2})\s*[-\u2013]\s*(\d{1,2}):(\d{2})$")
-_email_validator = EmailValidator()
 
 
 class UploadError(Exception):
@@ -183,10 +181,6 @@ def _delimiter(text: str) -> str:
     return ";" if header.count(";") > header.count(",") else ","
 
 
-def _shown(value: str, limit: int = 40) -> str:
-    return value if len(value) <= limit else value[: limit - 1] + "…"
-
-
 def read_table(text: str) -> Table:
     """Split CSV text into rows keyed by (normalised) column name, with physical line numbers."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
@@ -286,17 +280,16 @@ def parse_availability(value: str) -> tuple[list[Window], list[str]]:
         if weekday is None or starts_at is None or ends_at is None:
             problems.append(
                 _("Availability “%(value)s” is not like “%(example)s”.")
-                % {"value": _shown(part), "example": "Mon 18:00-20:00; Wed 07:00-08:30"}
+                % {"value": shown(part), "example": "Mon 18:00-20:00; Wed 07:00-08:30"}
             )
-        elif ends_at <= starts_at:
-            problems.append(_("Availability “%(value)s” ends before it starts.") % {"value": _shown(part)})
+            continue
+        try:
+            validators.availability_window(starts_at=starts_at, ends_at=ends_at)
+        except ValidationError as error:
+            problems += error.messages
         else:
             windows.append(Window(weekday, starts_at, ends_at))
     return windows, problems
-
-
-def _zone_names_by_lower() -> dict[str, str]:
-    return {name.lower(): name for name in time_zone_names()}
 
 
 def check_people(
@@ -305,9 +298,7 @@ def check_people(
     existing: Mapping[str, Existing],
     on_progress: ProgressCallback | None = None,
 ) -> tuple[list[Person], list[RowError]]:
-    """Check each row; the people are only complete when there are no errors. Pure."""
-    zones = _zone_names_by_lower()
-    languages = language_names()
+    """Check each row by the profile's rules (coaching.accounts); people only when no row fails. Pure."""
     first_line: dict[str, int] = {}
     people: list[Person] = []
     errors: list[RowError] = []
@@ -321,11 +312,9 @@ def check_people(
             problems.append(_("Email is missing."))
         else:
             try:
-                _email_validator(email)
-                if len(email) > MAX_EMAIL_LENGTH:
-                    raise ValidationError("too long")
-            except ValidationError:
-                problems.append(_("“%(value)s” is not a valid email address.") % {"value": _shown(email)})
+                validators.email_address(email)
+            except ValidationError as error:
+                problems += error.messages
             else:
                 if key in first_line:
                     problems.append(_("Same email as line %(line)d.") % {"line": first_line[key]})
@@ -337,41 +326,39 @@ def check_people(
                             _("%(count)d accounts use this email, so we cannot tell which one to enrol.")
                             % {"count": known.accounts}
                         )
-        name = " ".join(cells["name"].split())
-        if not name:
+        # The profile may leave the name blank (the username shows); a new account needs one.
+        name = ""
+        if not cells["name"].strip():
             problems.append(_("Name is missing."))
-        elif len(name) > MAX_NAME_LENGTH:
-            problems.append(
-                _("The name is too long (%(length)d characters; at most %(max)d).")
-                % {"length": len(name), "max": MAX_NAME_LENGTH}
-            )
+        else:
+            try:
+                name = validators.display_name(cells["name"])
+            except ValidationError as error:
+                problems += error.messages
         role = cells["role"].strip().lower()
         if role not in ROLES:
             problems.append(
                 _("Role must be “member” or “coach”, not “%(value)s”.")
-                % {"value": _shown(cells["role"].strip())}
+                % {"value": shown(cells["role"].strip())}
             )
         elif known is not None and known.role not in (None, role):
             problems.append(
                 _("This person already takes part in the programme as %(role)s.")
                 % {"role": Enrolment.Role(known.role).label}
             )
-        zone_text = cells["timezone"].strip()
-        zone = zones.get(zone_text.lower())
-        if not zone_text:
+        zone = ""
+        if not cells["timezone"].strip():
             problems.append(_("Time zone is missing."))
-        elif zone is None:
-            problems.append(
-                _("“%(value)s” is not a time zone we know. Use a name like Europe/Madrid or America/Bogota.")
-                % {"value": _shown(zone_text)}
-            )
-        spoken = list(dict.fromkeys(code.lower() for code in _split_list(cells.get("languages", ""))))
-        unknown = [code for code in spoken if code not in languages]
-        if unknown:
-            problems.append(
-                _("Unknown language code: %(codes)s. Use two-letter codes such as es, en or sw.")
-                % {"codes": _shown(", ".join(unknown))}
-            )
+        else:
+            try:
+                zone = time_zone(cells["timezone"])
+            except ValidationError as error:
+                problems += error.messages
+        spoken: list[str] = []
+        try:
+            spoken = language_codes(_split_list(cells.get("languages", "")))
+        except ValidationError as error:
+            problems += error.messages
         focus_areas = _split_list(cells.get("focus_areas", ""))
         if any(len(area) > MAX_FOCUS_AREA_LENGTH for area in focus_areas):
             problems.append(
@@ -388,7 +375,7 @@ def check_people(
                     email=User.objects.normalize_email(email),
                     name=name,
                     role=role,
-                    timezone=zone or "UTC",
+                    timezone=zone,
                     languages=tuple(spoken),
                     focus_areas=tuple(focus_areas),
                     availability=tuple(windows),

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from coaching.accounts.zones import validate_languages, validate_time_zone
+from coaching.lib.models import AppendOnlyModel
 
 DEFAULT_CHARTER = _(
     "Confidentiality: what is shared in this circle stays in this circle.\n"
@@ -258,7 +259,7 @@ class Membership(models.Model):
         return f"{self.user} in {self.circle} ({self.role})"
 
 
-class AssignmentAudit(models.Model):
+class AssignmentAudit(AppendOnlyModel):
     """One entry of the append-only record of who put whom where, when and why."""
 
     class Action(models.TextChoices):
@@ -312,14 +313,6 @@ class AssignmentAudit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.subject}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise PermissionError("The assignment audit is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise PermissionError("The assignment audit is append-only.")
 
 
 class ImportJob(models.Model):

@@ -7,14 +7,24 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from coaching.accounts import validators
 from coaching.accounts.models import User
-from coaching.accounts.zones import language_names
+from coaching.accounts.zones import language_codes, language_names, time_zone
+
+
+class _LanguageChoices(forms.MultipleChoiceField):
+    """Languages from the list; zones.language_codes (in clean_languages) refuses unknown ones."""
+
+    def validate(self, value: Any) -> None:
+        # Not the generic "Select a valid choice": the shared rule says which codes, as the import does.
+        if self.required and not value:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
 
 
 class ProfileForm(forms.ModelForm):
     """A person's display name, time zone, spoken languages and site language."""
 
-    languages = forms.MultipleChoiceField(
+    languages = _LanguageChoices(
         label=_("Languages you speak"),
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 6}),
@@ -36,6 +46,16 @@ class ProfileForm(forms.ModelForm):
         languages = self.fields["languages"]
         assert isinstance(languages, forms.MultipleChoiceField)
         languages.choices = [(code, f"{name} ({code})") for code, name in choices]
+        # The shared rules in clean_<field> decide, in the import's words, not a generic length check.
+        self.fields["display_name"].validators = []
+        self.fields["timezone"].validators = []
+        self.fields["timezone"].error_messages["required"] = _("Time zone is missing.")
+
+    def clean_display_name(self) -> str:
+        return validators.display_name(self.cleaned_data["display_name"])
 
     def clean_timezone(self) -> str:
-        return self.cleaned_data["timezone"].strip()
+        return time_zone(self.cleaned_data["timezone"])
+
+    def clean_languages(self) -> list[str]:
+        return language_codes(self.cleaned_data["languages"])

@@ -6,17 +6,17 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from coaching.accounts.validators import MAX_DISPLAY_NAME, availability_window
 from coaching.accounts.zones import validate_languages, validate_time_zone
 
 
 class User(AbstractUser):
     """An account: coach, member or programme admin (roles come from programme membership)."""
 
-    display_name = models.CharField(_("display name"), max_length=120, blank=True)
+    display_name = models.CharField(_("display name"), max_length=MAX_DISPLAY_NAME, blank=True)
     timezone = models.CharField(
         _("time zone"),
         max_length=64,
@@ -92,8 +92,7 @@ class AvailabilityWindow(models.Model):
         return f"{self.get_weekday_display()} {self.starts_at:%H:%M}-{self.ends_at:%H:%M}"
 
     def clean(self) -> None:
-        if self.ends_at <= self.starts_at:
-            raise ValidationError(_("A window must end after it starts."))
+        availability_window(starts_at=self.starts_at, ends_at=self.ends_at)
 
 
 class Notice(models.Model):

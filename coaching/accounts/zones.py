@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
@@ -13,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from coaching.accounts.validators import shown
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -30,14 +33,39 @@ def language_names() -> dict[str, str]:
     return {code: info["name"] for code, info in LANG_INFO.items() if len(code) == 2 and "name" in info}
 
 
+def _unknown_time_zone(value: str) -> ValidationError:
+    return ValidationError(
+        _("“%(value)s” is not a time zone we know. Use a name like Europe/Madrid or America/Bogota."),
+        code="unknown_time_zone",
+        params={"value": shown(value)},
+    )
+
+
 def validate_time_zone(value: str) -> None:
-    """Accept only a real IANA zone name such as Europe/Madrid."""
+    """Accept only a real IANA zone name such as Europe/Madrid, spelled exactly."""
     if value not in time_zone_names():
-        raise ValidationError(
-            _("“%(value)s” is not a time zone we know. Use a name like Europe/Madrid or America/Bogota."),
-            code="unknown_time_zone",
-            params={"value": value},
-        )
+        raise _unknown_time_zone(value)
+
+
+@cache
+def _time_zones_by_lower() -> dict[str, str]:
+    return {name.lower(): name for name in time_zone_names()}
+
+
+def time_zone(value: str) -> str:
+    """The IANA zone a person means (outer spaces and letter case ignored), e.g. "europe/madrid"."""
+    zone = _time_zones_by_lower().get(value.strip().lower())
+    if zone is None:
+        raise _unknown_time_zone(value.strip())
+    return zone
+
+
+def _unknown_languages(codes: list[str]) -> ValidationError:
+    return ValidationError(
+        _("Unknown language code: %(codes)s. Use two-letter codes such as es, en or sw."),
+        code="unknown_language",
+        params={"codes": shown(", ".join(codes))},
+    )
 
 
 def validate_languages(value: object) -> None:
@@ -46,11 +74,16 @@ def validate_languages(value: object) -> None:
         raise ValidationError(_("Languages must be a list of language codes."), code="invalid_languages")
     unknown = [code for code in value if code not in language_names()]
     if unknown:
-        raise ValidationError(
-            _("Unknown language code: %(codes)s. Use two-letter codes such as es, en or sw."),
-            code="unknown_language",
-            params={"codes": ", ".join(unknown)},
-        )
+        raise _unknown_languages(unknown)
+
+
+def language_codes(values: Iterable[str]) -> list[str]:
+    """The codes a person gave, lower-cased and without repeats, in their order; unknown ones refused."""
+    codes = list(dict.fromkeys(code.strip().lower() for code in values if code.strip()))
+    unknown = [code for code in codes if code not in language_names()]
+    if unknown:
+        raise _unknown_languages(unknown)
+    return codes
 
 
 @dataclass(frozen=True)

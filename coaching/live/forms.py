@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from coaching.accounts.models import User
+from coaching.live.errors import SessionRuleError
 from coaching.live.logs import MAX_CLOSE_NOTE, MAX_COMMITMENT, MAX_NOTE, MAX_NOTES
 from coaching.live.models import Commitment
 from coaching.live.scheduling import MAX_WEEKS
@@ -90,11 +91,19 @@ CommitmentFormSet = forms.formset_factory(CommitmentForm, extra=0, max_num=60)
 
 
 class CloseCommitmentForm(forms.Form):
-    """The member closes a commitment: done or dropped, with a note."""
+    """The one close form of every page: done or dropped, and how it went; logs.close_commitment decides."""
+
+    # Where a refusal of logs.close_commitment is shown: next to the field it is about.
+    FIELD_OF_REFUSAL = {"bad_status": "status", "note_required": "note", "bad_note": "note"}
 
     status = forms.ChoiceField(
         label=_("Outcome"),
         choices=[(Commitment.Status.DONE, _("done")), (Commitment.Status.DROPPED, _("dropped"))],
         widget=forms.RadioSelect,
     )
-    note = forms.CharField(label=_("Note"), required=False, max_length=MAX_CLOSE_NOTE)
+    # Not required here: the service requires it, so every page refuses it with the service's sentence.
+    note = forms.CharField(label=_("How did it go?"), required=False, max_length=MAX_CLOSE_NOTE)
+
+    def refuse(self, error: SessionRuleError) -> None:
+        """Show the service's refusal next to the field it is about (or above the form)."""
+        self.add_error(self.FIELD_OF_REFUSAL.get(error.code), str(error))

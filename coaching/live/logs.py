@@ -12,6 +12,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from circles.access import is_coach_of
 from circles.models import Membership
 from coaching.accounts.models import User
 from coaching.lib.markdown import render
@@ -47,13 +48,6 @@ class AttendanceLine:
         return self.attendance is not None and self.attendance.present
 
 
-def is_circle_coach(*, user: User, circle_id: int) -> bool:
-    """Whether the person is the circle's current coach."""
-    return Membership.objects.filter(
-        user=user, circle_id=circle_id, role=Membership.Role.COACH, left_at__isnull=True
-    ).exists()
-
-
 def log_is_open(session: LiveSession, *, now: dt.datetime | None = None) -> bool:
     """A log is written once the session is live or over (or its start time has passed)."""
     now = now or timezone.now()
@@ -61,7 +55,7 @@ def log_is_open(session: LiveSession, *, now: dt.datetime | None = None) -> bool
 
 
 def _check_coach(coach: User, session: LiveSession) -> None:
-    if not is_circle_coach(user=coach, circle_id=session.circle_id):
+    if not is_coach_of(user=coach, circle_id=session.circle_id):
         raise SessionRuleError(_("Only the circle's coach can write the session log."), code="forbidden")
     if not log_is_open(session):
         raise SessionRuleError(
@@ -71,11 +65,8 @@ def _check_coach(coach: User, session: LiveSession) -> None:
 
 def circle_members(*, session: LiveSession) -> QuerySet[User]:
     """The current members (not the coach) of the session's circle, by name."""
-    return User.objects.filter(
-        memberships__circle_id=session.circle_id,
-        memberships__role=Membership.Role.MEMBER,
-        memberships__left_at__isnull=True,
-    ).order_by("display_name", "username")
+    seats = Membership.objects.members().filter(circle_id=session.circle_id)
+    return User.objects.filter(pk__in=seats.values("user_id")).order_by("display_name", "username")
 
 
 @transaction.atomic
@@ -87,9 +78,8 @@ def write_log(*, coach: User, session: LiveSession, notes: str) -> SessionLog:
         raise SessionRuleError(
             _("Notes can be at most %(max)d characters.") % {"max": MAX_NOTES}, code="notes_too_long"
         )
-    people = User.objects.filter(
-        memberships__circle_id=session.circle_id, memberships__left_at__isnull=True
-    ).values_list("username", flat=True)
+    seats = Membership.objects.current().filter(circle_id=session.circle_id)
+    people = User.objects.filter(pk__in=seats.values("user_id")).values_list("username", flat=True)
     html = render(notes, people=list(people)).html if notes else ""
     log, _created = SessionLog.objects.update_or_create(
         session=session, defaults={"notes": notes, "notes_html": html, "written_by": coach}
@@ -162,8 +152,8 @@ def add_commitments(
 
 
 @transaction.atomic
-def close_commitment(*, member: User, commitment: Commitment, status: str, note: str = "") -> Commitment:
-    """The member marks their own open commitment done or dropped, with an optional note."""
+def close_commitment(*, member: User, commitment: Commitment, status: str, note: str) -> Commitment:
+    """The one rule for closing a commitment, on every page: its member, done or dropped, with a note."""
     commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
     if commitment.member_id != member.pk:
         raise SessionRuleError(_("Only the member can close their own commitment."), code="forbidden")
@@ -172,6 +162,9 @@ def close_commitment(*, member: User, commitment: Commitment, status: str, note:
     if commitment.status != Commitment.Status.OPEN:
         raise SessionRuleError(_("This commitment is already closed."), code="already_closed")
     note = note.strip()
+    if not note:
+        # How it went is what the coach and the progress charts read later; "done" alone says little.
+        raise SessionRuleError(_("Add a short note on how it went."), code="note_required")
     if len(note) > MAX_CLOSE_NOTE:
         raise SessionRuleError(
             _("A note can be at most %(max)d characters.") % {"max": MAX_CLOSE_NOTE}, code="bad_note"
@@ -208,9 +201,7 @@ def commitments_of(*, member: User, today: dt.date | None = None) -> list[Commit
 
 def coached_open_commitments(*, coach: User, today: dt.date | None = None) -> list[Commitment]:
     """Open commitments of the members of the circles this person coaches now; each has `overdue`."""
-    circles = Membership.objects.filter(user=coach, role=Membership.Role.COACH, left_at__isnull=True).values(
-        "circle_id"
-    )
+    circles = Membership.objects.coaches().filter(user=coach).values("circle_id")
     theirs = Commitment.objects.filter(circle_id__in=circles, status=Commitment.Status.OPEN).select_related(
         "member", "circle"
     )
@@ -221,9 +212,7 @@ def home_commitments(
     *, user: User, today: dt.date | None = None
 ) -> tuple[list[Commitment], list[Commitment]]:
     """In one query: the person's open commitments, and the overdue ones of the members they coach."""
-    coached = Membership.objects.filter(user=user, role=Membership.Role.COACH, left_at__isnull=True).values(
-        "circle_id"
-    )
+    coached = Membership.objects.coaches().filter(user=user).values("circle_id")
     today = _today(today)
     both = Commitment.objects.filter(
         Q(member=user) | Q(circle_id__in=coached, due_on__lt=today), status=Commitment.Status.OPEN

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from coaching.lib.hours import WAKING_HOURS
+
 
 @dataclass(frozen=True)
 class Window:
@@ -28,7 +30,7 @@ class Person:
 
     key: str
     zone: str
-    waking: tuple[int, int] = (8, 22)
+    waking: tuple[int, int] = WAKING_HOURS
     windows: tuple[Window, ...] = ()
 
 

@@ -10,11 +10,11 @@ from django.utils import timezone
 
 from circles.models import Circle, Membership
 from coaching.accounts.models import AvailabilityWindow, User
+from coaching.lib.hours import WAKING_HOURS
 from coaching.live.models import LiveSession
 from coaching.live.overlap import Person, Slot, Window, find_slots
 
 LONGEST_SESSION = dt.timedelta(minutes=480)
-WAKING = (8, 22)
 SLOT_DAYS = 7
 SLOT_COUNT = 5
 LEAD = dt.timedelta(hours=1)  # a slot starting in minutes is no use to anyone
@@ -92,7 +92,7 @@ def _people(circle: Circle) -> tuple[list[Person], dict[str, User]]:
             Window(window.weekday, window.starts_at, window.ends_at)
         )
     people = [
-        Person(key=username, zone=user.timezone, waking=WAKING, windows=tuple(windows.get(user.pk, ())))
+        Person(key=username, zone=user.timezone, waking=WAKING_HOURS, windows=tuple(windows.get(user.pk, ())))
         for username, user in users.items()
     ]
     return people, users
@@ -101,7 +101,7 @@ def _people(circle: Circle) -> tuple[list[Person], dict[str, User]]:
 def suggested_slots(
     *, circle: Circle, coach: User, minutes: int, now: dt.datetime | None = None
 ) -> list[SuggestedSlot]:
-    """The best slot of each of the next days for the circle's people (waking 8–22, their availability)."""
+    """The best slot of each of the next days for the circle's people (waking hours, their availability)."""
     now = now or timezone.now()
     people, users = _people(circle)
     # Candidates start on UTC half-hours; ask for them all, then keep the ones ahead of us.

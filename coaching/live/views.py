@@ -240,44 +240,40 @@ def session_log_commitments(request: AuthenticatedRequest, session_id: int) -> H
     return render(request, "live/session_log.html", context, status=400)
 
 
+def _commitments_page(request: AuthenticatedRequest, **refused: Any) -> dict[str, Any]:
+    return {
+        "commitments": logs.commitments_of(member=request.user),
+        "coached": logs.coached_open_commitments(coach=request.user),
+        "close_form": CloseCommitmentForm(),
+        **refused,
+    }
+
+
 @login_required
 @require_GET
 def commitments(request: AuthenticatedRequest) -> HttpResponse:
     """The person's commitments (open first, overdue marked), and for a coach their members' open ones."""
-    return render(
-        request,
-        "live/commitments.html",
-        {
-            "commitments": logs.commitments_of(member=request.user),
-            "coached": logs.coached_open_commitments(coach=request.user),
-            "close_form": CloseCommitmentForm(),
-        },
-    )
+    return render(request, "live/commitments.html", _commitments_page(request))
 
 
 @login_required
 @require_POST
 def close_commitment(request: AuthenticatedRequest, commitment_id: int) -> HttpResponse:
-    """The member marks their own commitment done or dropped."""
+    """The member closes their own commitment done or dropped, with a note; refused, the page shows why."""
     commitment = Commitment.objects.filter(pk=commitment_id, member=request.user).first()
     if commitment is None:
         raise Http404
     form = CloseCommitmentForm(request.POST)
     if form.is_valid():
         try:
-            logs.close_commitment(
-                member=request.user,
-                commitment=commitment,
-                status=form.cleaned_data["status"],
-                note=form.cleaned_data["note"],
-            )
+            logs.close_commitment(member=request.user, commitment=commitment, **form.cleaned_data)
         except SessionRuleError as exc:
-            messages.error(request, str(exc))
+            form.refuse(exc)
         else:
             messages.success(request, _("“%(text)s” is closed.") % {"text": commitment.text})
-    else:
-        messages.error(request, _("Choose done or dropped."))
-    return redirect("commitments")
+            return redirect("commitments")
+    context = _commitments_page(request, refused_close_id=commitment.pk, refused_close_form=form)
+    return render(request, "live/commitments.html", context, status=400)
 
 
 @login_required

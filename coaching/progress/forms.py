@@ -8,8 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from coaching.accounts.models import User
-from coaching.live.logs import MAX_CLOSE_NOTE, MAX_COMMITMENT
-from coaching.live.models import Commitment
+from coaching.live.logs import MAX_COMMITMENT
 from coaching.progress.concerns import MAX_SUBJECT, MAX_TEXT
 from coaching.progress.models import MAX_SCORE, MIN_SCORE, Concern
 from coaching.progress.services import MAX_CONTRIBUTION, MAX_MEASURE, MAX_NOTE, MAX_TITLE, MAX_WHY
@@ -67,17 +66,6 @@ class CommitmentForm(_CircleChoice):
     due_on = forms.DateField(
         label=_("Due"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-
-
-class CloseCommitmentForm(forms.Form):
-    """Close a commitment as done or dropped, saying how it went."""
-
-    status = forms.ChoiceField(
-        label=_("Outcome"),
-        choices=[(Commitment.Status.DONE, _("done")), (Commitment.Status.DROPPED, _("dropped"))],
-        widget=forms.RadioSelect,
-    )
-    note = forms.CharField(label=_("How did it go?"), max_length=MAX_CLOSE_NOTE)
 
 
 class KudosForm(forms.Form):

@@ -5,8 +5,6 @@ Commitments live in coaching.live (Commitment); attendance too. This app only re
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -15,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from circles.models import Circle, Programme
+from coaching.lib.models import AppendOnlyModel, UndeletableModel
 
 MIN_SCORE = 1
 MAX_SCORE = 10
@@ -92,29 +91,7 @@ class CheckInReminder(models.Model):
         return f"{self.member_id} reminded about {self.week}"
 
 
-class _UndeletableQuerySet(models.QuerySet[Any]):
-    """Bulk deletes skip Model.delete(); refuse them here too."""
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise PermissionError("Concerns and their history are never deleted.")
-
-
-class _AppendOnlyQuerySet(_UndeletableQuerySet):
-    def update(self, **kwargs: Any) -> int:
-        raise PermissionError("A concern's history is append-only.")
-
-
-class _AppendOnly(models.Model):
-    """A record that cannot silently disappear: never deleted, one by one or (with its manager) in bulk."""
-
-    class Meta:
-        abstract = True
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise PermissionError(f"A {self._meta.verbose_name} is never deleted.")
-
-
-class Concern(_AppendOnly):
+class Concern(UndeletableModel):
     """Something a member raises to their coach or the programme admins, followed until resolved."""
 
     # Each change of state (open → answered → resolved, an escalation) is recorded as a ConcernEvent;
@@ -157,8 +134,6 @@ class Concern(_AppendOnly):
     escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
 
-    objects = _UndeletableQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("concern")
         verbose_name_plural = _("concerns")
@@ -174,7 +149,7 @@ class Concern(_AppendOnly):
         return self.subject
 
 
-class ConcernEvent(_AppendOnly):
+class ConcernEvent(AppendOnlyModel):
     """One step in a concern's history; written once, never edited or deleted."""
 
     class Kind(models.TextChoices):
@@ -198,8 +173,6 @@ class ConcernEvent(_AppendOnly):
     text = models.TextField(_("text"), max_length=4000, blank=True)
     created_at = models.DateTimeField(_("when"), default=timezone.now)
 
-    objects = _AppendOnlyQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("concern event")
         verbose_name_plural = _("concern events")
@@ -207,11 +180,6 @@ class ConcernEvent(_AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.concern_id} {self.kind}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise PermissionError("A concern's history is append-only.")
-        super().save(*args, **kwargs)
 
 
 class Kudos(models.Model):

@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from circles.models import Circle, Membership
 from coaching.accounts.models import User
 from coaching.live import logs
-from coaching.live.errors import SessionRuleError
 from coaching.live.models import Commitment
 from coaching.progress import metrics
 from coaching.progress.errors import ProgressRuleError
@@ -41,7 +40,7 @@ def _text(value: str, *, limit: int, required: bool, message: str, code: str) ->
 
 def member_seat(*, user: User, circle_id: int | None = None) -> Membership:
     """The person's active member seat (in that circle, or their first one); ProgressRuleError if none."""
-    seats = Membership.objects.filter(user=user, role=Membership.Role.MEMBER, left_at__isnull=True)
+    seats = Membership.objects.members().filter(user=user)
     if circle_id is not None:
         seats = seats.filter(circle_id=circle_id)
     seat = seats.select_related("circle", "circle__programme").order_by("joined_at", "id").first()
@@ -176,16 +175,6 @@ def set_commitment(
     )
 
 
-def close_commitment(*, member: User, commitment: Commitment, status: str, note: str) -> Commitment:
-    """The member closes their own commitment as done or dropped, saying how it went (a note is required)."""
-    if not note.strip():
-        raise ProgressRuleError(_("Add a short note on how it went."), code="note_required")
-    try:
-        return logs.close_commitment(member=member, commitment=commitment, status=status, note=note)
-    except SessionRuleError as error:
-        raise ProgressRuleError(str(error), code=error.code) from error
-
-
 @transaction.atomic
 def give_kudos(
     *, giver: User, receiver: User, circle: Circle, contribution: str, now: dt.datetime | None = None
@@ -244,7 +233,7 @@ def _remind(member: User, week: dt.date, now: dt.datetime) -> bool:
 def remind_missed_check_ins(*, now: dt.datetime | None = None) -> int:
     """Remind members who had an open goal all last week and did not check in; once per missed week."""
     now = now or timezone.now()
-    sitting = Membership.objects.filter(role=Membership.Role.MEMBER, left_at__isnull=True).values("user_id")
+    sitting = Membership.objects.members().values("user_id")
     zones = User.objects.filter(is_active=True, pk__in=sitting, goals__closed_at__isnull=True)
     reminded = 0
     # One query per time zone, not per member: "last week" depends on the zone only.

@@ -21,12 +21,14 @@ from circles import access
 from circles.models import Circle, Membership, Programme
 from coaching.accounts.models import User
 from coaching.accounts.requests import AuthenticatedRequest
+from coaching.live import logs
+from coaching.live.errors import SessionRuleError
+from coaching.live.forms import CloseCommitmentForm
 from coaching.live.models import Commitment
 from coaching.progress import concerns, exports, pages, selectors, services
 from coaching.progress.errors import ProgressRuleError
 from coaching.progress.forms import (
     CheckInForm,
-    CloseCommitmentForm,
     CommitmentForm,
     ConcernForm,
     ConcernReplyForm,
@@ -189,18 +191,24 @@ def commitment_new(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @require_POST
 def commitment_close(request: AuthenticatedRequest, commitment_id: int) -> HttpResponse:
-    """Close one's own commitment as done or dropped, with a note."""
+    """Close one's own commitment as done or dropped, with a note; refused, the page shows why, input kept."""
     commitment = Commitment.objects.filter(pk=commitment_id, member=request.user).first()
     if commitment is None:
         raise Http404
     form = CloseCommitmentForm(request.POST)
-    if not form.is_valid():
-        return _failed(request, _form_errors(form), "#commitments")
-    try:
-        services.close_commitment(member=request.user, commitment=commitment, **form.cleaned_data)
-    except ProgressRuleError as error:
-        return _failed(request, str(error), "#commitments")
-    return _done(request, _("“%(text)s” is closed.") % {"text": commitment.text}, "#commitments")
+    if form.is_valid():
+        try:
+            logs.close_commitment(member=request.user, commitment=commitment, **form.cleaned_data)
+        except SessionRuleError as error:
+            form.refuse(error)
+        else:
+            return _done(request, _("“%(text)s” is closed.") % {"text": commitment.text}, "#commitments")
+    context = {
+        **_member_context(request, request.user, own=True),
+        "refused_close_id": commitment.pk,
+        "refused_close_form": form,
+    }
+    return render(request, "progress/member.html", context, status=400)
 
 
 @login_required

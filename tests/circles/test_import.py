@@ -203,7 +203,7 @@ def test_it_keeps_html_in_cells_as_plain_text(importer):
         (
             "a@example.org,A,member,UTC,,,Tue 20:00-18:00\n",
             2,
-            "Availability “Tue 20:00-18:00” ends before it starts.",
+            "A window must end after it starts.",  # the profile's own sentence
         ),
         ("a@example.org,A,boss,UTC,,,\n", 2, "Role must be “member” or “coach”, not “boss”."),
         ("not-an-email,A,member,UTC,,,\n", 2, "“not-an-email” is not a valid email address."),

@@ -211,8 +211,17 @@ def test_the_member_closes_her_own_commitment_with_a_note(camilas):
     assert camilas.closed_at is not None
     assert closed.closed_at == camilas.closed_at
     with pytest.raises(SessionRuleError) as refused:
-        logs.close_commitment(member=user("camila"), commitment=camilas, status="dropped")
+        logs.close_commitment(member=user("camila"), commitment=camilas, status="dropped", note="Changed")
     assert refused.value.code == "already_closed"
+
+
+@pytest.mark.parametrize("note", ["", "   "])
+def test_it_refuses_to_close_a_commitment_without_a_note_on_how_it_went(camilas, note):
+    with pytest.raises(SessionRuleError, match=r"Add a short note on how it went\.") as refused:
+        logs.close_commitment(member=user("camila"), commitment=camilas, status="done", note=note)
+    assert refused.value.code == "note_required"
+    camilas.refresh_from_db()
+    assert (camilas.status, camilas.closed_at) == ("open", None)
 
 
 @pytest.mark.parametrize(
@@ -226,7 +235,7 @@ def test_the_member_closes_her_own_commitment_with_a_note(camilas):
 )
 def test_only_the_member_closes_a_commitment_and_only_as_done_or_dropped(camilas, username, status, code):
     with pytest.raises(SessionRuleError) as refused:
-        logs.close_commitment(member=user(username), commitment=camilas, status=status)
+        logs.close_commitment(member=user(username), commitment=camilas, status=status, note="Went well")
     assert refused.value.code == code
     camilas.refresh_from_db()
     assert camilas.status == "open"
@@ -242,7 +251,7 @@ def test_overdue_commitments_surface_to_the_member_and_the_coach(camilas):
     assert coached.overdue
     assert coached.member.username == "camila"
     assert logs.coached_open_commitments(coach=user("amani.coach"), today=after_due) == []
-    logs.close_commitment(member=user("camila"), commitment=camilas, status="dropped")
+    logs.close_commitment(member=user("camila"), commitment=camilas, status="dropped", note="No time")
     assert logs.open_commitments(member=user("camila"), today=after_due) == []
     (closed,) = logs.commitments_of(member=user("camila"), today=after_due)
     assert closed.status == "dropped"
@@ -254,7 +263,7 @@ def test_the_next_session_shows_what_is_still_open_from_the_last_one(series, cam
     (mateos,) = logs.add_commitments(
         coach=lucia, session=series[0], drafts=[draft("mateo", "Call the mentor", dt.date(2027, 11, 1))]
     )
-    logs.close_commitment(member=user("mateo"), commitment=mateos, status="done")
+    logs.close_commitment(member=user("mateo"), commitment=mateos, status="done", note="He said yes")
     shown = logs.open_commitments_from_last_session(series[1], today=dt.date(2027, 11, 4))
     assert [(c.member.username, c.text, c.overdue) for c in shown] == [("camila", "Ask for feedback", True)]
     assert logs.open_commitments_from_last_session(series[0]) == []  # nothing ended before the first one

@@ -76,11 +76,9 @@ def test_a_member_commits_and_closes_with_a_note(client, harambee):
     commitment = Commitment.objects.get()
     assert commitment.created_by == user("kofi")
     response = client.post(
-        reverse("progress_commitment_close", args=[commitment.pk]),
-        {"status": "done", "note": ""},
-        follow=True,
+        reverse("progress_commitment_close", args=[commitment.pk]), {"status": "done", "note": ""}
     )
-    assert "This field is required." in response.content.decode()
+    assert "Add a short note on how it went." in response.content.decode()
     client.post(
         reverse("progress_commitment_close", args=[commitment.pk]), {"status": "done", "note": "Twice"}
     )
@@ -201,3 +199,51 @@ def test_the_demo_progress_is_seeded_once(demo_progress, programme):
         CheckIn.objects.filter(member=user("kofi")).values_list("week", flat=True),
         current_week=metrics.week_of(dt.datetime.now(dt.UTC), user("kofi").zone),
     ) == metrics.Streak(current=3, longest=4)
+
+
+@pytest.mark.parametrize(
+    ("close_url", "page_url"),
+    [("progress_commitment_close", "progress_mine"), ("commitment_close", "commitments")],
+)
+def test_it_refuses_a_close_without_a_note_the_same_way_on_both_pages(client, harambee, close_url, page_url):
+    as_(client, "kofi")
+    due = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    client.post(
+        reverse("progress_commitment_new"), {"circle": harambee.pk, "text": "Practise", "due_on": due}
+    )
+    commitment = Commitment.objects.get()
+    response = client.post(reverse(close_url, args=[commitment.pk]), {"status": "dropped", "note": "  "})
+    assert response.status_code == 400
+    page = response.content.decode()
+    form = re.search(rf'<form[^>]*action="{reverse(close_url, args=[commitment.pk])}".*?</form>', page, re.S)
+    assert form, "the page is shown again with the commitment's form"
+    note = re.search(r'<input[^>]*name="note"[^>]*>\s*<p class="error"[^>]*>(.*?)</p>', form.group(0), re.S)
+    assert note, "an error right after the note field"
+    assert note.group(1) == "Add a short note on how it went."
+    assert re.search(r'<input[^>]*value="dropped"[^>]*checked', form.group(0))  # the choice is kept
+    commitment.refresh_from_db()
+    assert commitment.status == "open"
+
+    response = client.post(
+        reverse(close_url, args=[commitment.pk]), {"status": "dropped", "note": "Not this month"}
+    )
+    assert response["Location"].startswith(reverse(page_url))
+    commitment.refresh_from_db()
+    assert (commitment.status, commitment.close_note) == ("dropped", "Not this month")
+
+
+@pytest.mark.parametrize("close_url", ["progress_commitment_close", "commitment_close"])
+def test_it_keeps_a_typed_note_when_the_outcome_is_missing(client, harambee, close_url):
+    as_(client, "kofi")
+    due = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    client.post(
+        reverse("progress_commitment_new"), {"circle": harambee.pk, "text": "Practise", "due_on": due}
+    )
+    commitment = Commitment.objects.get()
+    response = client.post(reverse(close_url, args=[commitment.pk]), {"note": "Went well"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert re.search(r'<input[^>]*name="note"[^>]*value="Went well"', page)
+    assert "This field is required." in page
+    commitment.refresh_from_db()
+    assert commitment.status == "open"

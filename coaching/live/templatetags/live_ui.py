@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 
+from circles.access import is_coach_of
 from circles.models import Circle
 from coaching.live import logs, notices, selectors
 
@@ -16,7 +17,7 @@ register = template.Library()
 def circle_sessions(context: template.Context, circle: Circle) -> dict[str, Any]:
     """The circle's upcoming sessions; for its coach also the schedule link and the latest sessions' logs."""
     user = context["request"].user
-    is_coach = logs.is_circle_coach(user=user, circle_id=circle.pk)
+    is_coach = is_coach_of(user=user, circle_id=circle.pk)
     return {
         "circle": circle,
         "is_coach": is_coach,
