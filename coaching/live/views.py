@@ -21,6 +21,7 @@ from circles import access
 from circles.models import Circle, Membership
 from coaching.accounts.models import User
 from coaching.accounts.requests import AuthenticatedRequest
+from coaching.lib.hours import WAKING_HOURS
 from coaching.live import logs, notices, selectors
 from coaching.live.calendar import calendar_token, feed_ics, session_ics
 from coaching.live.errors import SessionRuleError
@@ -97,6 +98,8 @@ def schedule(request: AuthenticatedRequest, circle_id: int) -> HttpResponse:
         "circle": circle,
         "form": form,
         "minutes": minutes,
+        "waking_from": f"{WAKING_HOURS[0]}:00",
+        "waking_to": f"{WAKING_HOURS[1]}:00",
         "slots": selectors.suggested_slots(circle=circle, coach=request.user, minutes=minutes),
     }
     if request.htmx and request.method == "GET":

@@ -19,11 +19,11 @@ from django.utils.translation import gettext_noop
 from circles.models import CoachProfile, Membership, Programme
 from circles.selectors import programme_coaches, unassigned_members
 from coaching.accounts.models import User
+from coaching.lib.hours import WAKING_HOURS
 from coaching.matching import engine
 from coaching.matching.preferences import preferences_by_member
 
 MIN_OVERLAP_HOURS = 2
-WAKING_HOURS: tuple[int, int] = (8, 22)  # merged later with coaching/lib/hours.py
 # Reasons written here sit next to the engine's (plain English) in a proposal; marked with
 # gettext_noop so the page can show them translated.
 NO_LANGUAGES = gettext_noop("has no language in their profile")

@@ -186,6 +186,16 @@ def test_the_coach_sees_five_suggested_slots_that_fit_everyone_in_her_zone(clien
     assert all("14:00" <= t <= "20:30" for t in times), times  # Madrid afternoons, when Mexico City wakes
 
 
+@pytest.mark.parametrize(
+    ("language", "words"), [("en", "waking hours (8:00–22:00"), ("es", "vigilia de todos (8:00–22:00")]
+)
+def test_the_slots_say_which_waking_hours_they_respect(client, puentes, language, words):
+    User.objects.filter(username="lucia.coach").update(ui_language=language)
+    client.force_login(user("lucia.coach"))
+    page = client.get(reverse("session_schedule", args=[puentes.pk])).content.decode()
+    assert words in page
+
+
 def test_a_slot_lists_who_is_asleep_at_what_local_time(client, puentes):
     User.objects.filter(username="lucia.coach").update(ui_language="en")  # slot logic, in English
     # Mateo moves to Tokyo: no time is waking for both Tokyo and Mexico City.
