@@ -7,18 +7,10 @@ room) and is a 404 to views, so ids reveal nothing.
 from __future__ import annotations
 
 from chat.models import Room, Thread
-from circles.access import current_seat, is_admitted, is_coach_of
+from circles.access import access_circle, is_coach_of
 from circles.models import Membership
 from coaching.accounts.models import User
 from coaching.lib.errors import NoAccess
-
-
-def check_circle(user: User, circle_id: int) -> None:
-    """Pass for the circle's coach and members who accepted the charter; NoAccess (4401/4403) otherwise."""
-    if not user.is_authenticated or not user.is_active:
-        raise NoAccess(4401)
-    if not is_admitted(current_seat(user=user, circle_id=circle_id)):
-        raise NoAccess(4403)  # the charter comes before the first message
 
 
 def circle_room_of(circle_id: int) -> Room:
@@ -27,8 +19,8 @@ def circle_room_of(circle_id: int) -> Room:
 
 
 def access_room(user: User, circle_id: int) -> Room:
-    """The circle's room, for its coach and its members who accepted the charter; NoAccess otherwise."""
-    check_circle(user, circle_id)
+    """The circle's room, for those `circles.access.access_circle` admits; NoAccess otherwise."""
+    access_circle(user, circle_id)
     return circle_room_of(circle_id)
 
 

@@ -10,6 +10,7 @@ from django.http import Http404
 
 from circles.models import Circle, Membership, Programme
 from coaching.accounts.models import User
+from coaching.lib.errors import NoAccess
 
 
 def administered_programmes(*, user: User) -> QuerySet[Programme]:
@@ -51,11 +52,15 @@ def is_admitted(seat: Membership | None) -> bool:
 
 
 def access_circle(user: User, circle_id: int) -> Circle:
-    """The circle if `user` is its coach or an admitted member (charter accepted); Http404 otherwise."""
-    seat = current_seat(user=user, circle_id=circle_id) if user.is_authenticated and user.is_active else None
-    if not is_admitted(seat):
-        raise Http404
-    assert seat is not None
+    """The circle if `user` is its coach or an admitted member (charter accepted); NoAccess (a 404) otherwise.
+
+    The refusal carries a socket's close code: 4401 signed out or disabled, 4403 not admitted.
+    """
+    if not user.is_authenticated or not user.is_active:
+        raise NoAccess(4401)
+    seat = current_seat(user=user, circle_id=circle_id)
+    if seat is None or not is_admitted(seat):
+        raise NoAccess(4403)  # the charter comes before the first message
     return seat.circle
 
 

@@ -18,11 +18,12 @@ from django.utils.translation import override
 from django.views.decorators.http import require_GET, require_POST
 
 from circles import access
-from circles.models import Circle, Membership
+from circles.models import Circle
 from coaching.accounts.models import User
 from coaching.accounts.requests import AuthenticatedRequest
 from coaching.lib.hours import WAKING_HOURS
 from coaching.live import logs, notices, selectors
+from coaching.live.access import access_commitment, access_session
 from coaching.live.calendar import calendar_token, feed_ics, session_ics
 from coaching.live.errors import SessionRuleError
 from coaching.live.forms import (
@@ -32,20 +33,10 @@ from coaching.live.forms import (
     NotesForm,
     ScheduleForm,
 )
-from coaching.live.models import Commitment, LiveSession
+from coaching.live.models import LiveSession
 from coaching.live.scheduling import schedule_session, sessions_for
 
 EXTRA_COMMITMENT_ROWS = 2
-
-
-def _session_or_404(user: User, session_id: int, *, coach: bool = False) -> LiveSession:
-    session = LiveSession.objects.select_related("circle").filter(pk=session_id).first()
-    if session is None:
-        raise Http404
-    seat = access.seat_or_404(user=user, circle_id=session.circle_id)
-    if coach and seat.role != Membership.Role.COACH:
-        raise Http404
-    return session
 
 
 def _base_url(request: HttpRequest) -> str:
@@ -111,7 +102,7 @@ def schedule(request: AuthenticatedRequest, circle_id: int) -> HttpResponse:
 @require_GET
 def session_calendar(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
     """One session as an .ics file, for the circle's members and coach."""
-    session = _session_or_404(request.user, session_id)
+    session = access_session(request.user, session_id)
     return _ics(
         session_ics(session, base_url=_base_url(request)), filename=f"circles-session-{session.pk}.ics"
     )
@@ -166,7 +157,7 @@ def _log_context(session: LiveSession, **forms: Any) -> dict[str, Any]:
 @require_GET
 def session_log(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
     """The coach's log of a session: notes, attendance and commitments."""
-    session = _session_or_404(request.user, session_id, coach=True)
+    session = access_session(request.user, session_id, coach=True)
     return render(request, "live/session_log.html", _log_context(session))
 
 
@@ -174,7 +165,7 @@ def session_log(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
 @require_POST
 def session_log_notes(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
     """Save the coach's notes."""
-    session = _session_or_404(request.user, session_id, coach=True)
+    session = access_session(request.user, session_id, coach=True)
     form = NotesForm(request.POST)
     if form.is_valid():
         try:
@@ -191,7 +182,7 @@ def session_log_notes(request: AuthenticatedRequest, session_id: int) -> HttpRes
 @require_POST
 def session_log_attendance(request: AuthenticatedRequest, session_id: int, user_id: int) -> HttpResponse:
     """Correct one person's attendance."""
-    session = _session_or_404(request.user, session_id, coach=True)
+    session = access_session(request.user, session_id, coach=True)
     person = User.objects.filter(pk=user_id).first()
     if person is None:
         raise Http404
@@ -221,7 +212,7 @@ def session_log_attendance(request: AuthenticatedRequest, session_id: int, user_
 @require_POST
 def session_log_commitments(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
     """Record the commitments members made in the session."""
-    session = _session_or_404(request.user, session_id, coach=True)
+    session = access_session(request.user, session_id, coach=True)
     formset = CommitmentFormSet(
         request.POST, prefix="c", form_kwargs={"members": logs.circle_members(session=session)}
     )
@@ -263,9 +254,7 @@ def commitments(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 def close_commitment(request: AuthenticatedRequest, commitment_id: int) -> HttpResponse:
     """The member closes their own commitment done or dropped, with a note; refused, the page shows why."""
-    commitment = Commitment.objects.filter(pk=commitment_id, member=request.user).first()
-    if commitment is None:
-        raise Http404
+    commitment = access_commitment(request.user, commitment_id)
     form = CloseCommitmentForm(request.POST)
     if form.is_valid():
         try:

@@ -22,10 +22,11 @@ from circles.models import Circle, Membership, Programme
 from coaching.accounts.models import User
 from coaching.accounts.requests import AuthenticatedRequest
 from coaching.live import logs
+from coaching.live.access import access_commitment
 from coaching.live.errors import SessionRuleError
 from coaching.live.forms import CloseCommitmentForm
-from coaching.live.models import Commitment
 from coaching.progress import concerns, exports, pages, selectors, services
+from coaching.progress.access import access_concern, access_goal
 from coaching.progress.errors import ProgressRuleError
 from coaching.progress.forms import (
     CheckInForm,
@@ -36,7 +37,7 @@ from coaching.progress.forms import (
     KudosForm,
     ResolveForm,
 )
-from coaching.progress.models import Concern, Goal
+from coaching.progress.models import Concern
 
 # Access ---------------------------------------------------------------------------------------------
 
@@ -46,22 +47,6 @@ def _member_of_or_404(circle: Circle, user_id: int) -> User:
     if seat is None:
         raise Http404
     return seat.user
-
-
-def _concern_or_404(user: User, concern_id: int) -> Concern:
-    concern = (
-        Concern.objects.select_related("programme", "circle", "member", "coach").filter(pk=concern_id).first()
-    )
-    if concern is None or not concerns.may_see(user=user, concern=concern):
-        raise Http404
-    return concern
-
-
-def _own_goal_or_404(user: User, goal_id: int) -> Goal:
-    goal = Goal.objects.filter(pk=goal_id, member=user).first()
-    if goal is None:
-        raise Http404
-    return goal
 
 
 def _form_errors(form: Any) -> str:
@@ -145,7 +130,7 @@ def goal_new(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 def check_in(request: AuthenticatedRequest, goal_id: int) -> HttpResponse:
     """Record (or change) this week's score for one goal."""
-    goal = _own_goal_or_404(request.user, goal_id)
+    goal = access_goal(request.user, goal_id)
     form = CheckInForm(request.POST)
     if not form.is_valid():
         return _failed(request, _form_errors(form), f"#goal-{goal.pk}")
@@ -160,7 +145,7 @@ def check_in(request: AuthenticatedRequest, goal_id: int) -> HttpResponse:
 @require_POST
 def goal_close(request: AuthenticatedRequest, goal_id: int) -> HttpResponse:
     """Close a goal; its history stays."""
-    goal = _own_goal_or_404(request.user, goal_id)
+    goal = access_goal(request.user, goal_id)
     try:
         services.close_goal(member=request.user, goal=goal)
     except ProgressRuleError as error:
@@ -192,9 +177,7 @@ def commitment_new(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 def commitment_close(request: AuthenticatedRequest, commitment_id: int) -> HttpResponse:
     """Close one's own commitment as done or dropped, with a note; refused, the page shows why, input kept."""
-    commitment = Commitment.objects.filter(pk=commitment_id, member=request.user).first()
-    if commitment is None:
-        raise Http404
+    commitment = access_commitment(request.user, commitment_id)
     form = CloseCommitmentForm(request.POST)
     if form.is_valid():
         try:
@@ -278,7 +261,7 @@ def concern_new(request: AuthenticatedRequest) -> HttpResponse:
 @require_GET
 def concern(request: AuthenticatedRequest, concern_id: int) -> HttpResponse:
     """A concern and its whole history, for the member who raised it and whoever handles it."""
-    item = _concern_or_404(request.user, concern_id)
+    item = access_concern(request.user, concern_id)
     return render(
         request,
         "progress/concern.html",
@@ -294,7 +277,7 @@ def concern(request: AuthenticatedRequest, concern_id: int) -> HttpResponse:
 
 
 def _concern_action(request: AuthenticatedRequest, concern_id: int, action: str) -> HttpResponse:
-    item = _concern_or_404(request.user, concern_id)
+    item = access_concern(request.user, concern_id)
     form: ConcernReplyForm | ResolveForm = (
         ResolveForm(request.POST) if action == "resolve" else ConcernReplyForm(request.POST)
     )
