@@ -1,4 +1,4 @@
-"""Chat fan-out benchmark (spec §1): `python -m bench.chat [--quick] [--servers …] [--connections …]`.
+"""Chat fan-out benchmark: `python -m bench.chat [--quick] [--servers …] [--connections …] [--before DIR]`.
 
 Starts a private Redis on loopback, seeds PostgreSQL databases, then starts each server fresh in
 turn (ours = the real application under daphne; tutorial and tutorial+db = the Channels tutorial
@@ -6,7 +6,9 @@ without and with the ORM, under daphne; bare = plain `websockets`; ours2 = ours 
 processes behind the same Redis), and drives each from `bench.loadgen` in its own process (servers
 pinned to core 0, the load generator to core 1 when there are two and the machine is otherwise idle;
 see --pin). Each step is a warm-up then three back-to-back measured windows (medians of their
-percentiles; losses summed). Ours runs again at the end (A-B-A) unless --quick or --no-repeat.
+percentiles; losses summed). Ours runs again at the end (A-B-A) unless --quick or --no-repeat; with
+--before DIR, the code checked out in DIR ("before") runs first and last instead, so a change is measured
+against the code before it in one run.
 Prints one table with ratios against ours and writes var/bench-chat.json (var/bench-chat-quick.json
 for --quick, a CI smoke test, not for figures).
 """
@@ -40,10 +42,12 @@ from bench.loadgen import CIRCLE
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / "var" / "bench"
-SERVERS = ("ours", "tutorial", "tutorial_db", "bare", "ours2")
+SERVERS = ("ours", "tutorial", "tutorial_db", "bare", "ours2", "before")
+OURS = ("ours", "ours2", "before")  # the application itself, on its seeded database
 LABELS = {
     "ours": "ours",
     "ours2": "ours x2 processes",
+    "before": "ours before the change (--before)",
     "tutorial": "tutorial",
     "tutorial_db": "tutorial+db",
     "bare": "bare websockets",
@@ -79,6 +83,7 @@ class Settings:
     pin: bool
     pin_reason: str
     report_only: bool = False
+    before: Path | None = None  # a checkout of the code before a change: runs as "before", first and last
 
 
 def log(text: str) -> None:
@@ -105,15 +110,15 @@ class Processes:
         self.running: list[subprocess.Popen[bytes]] = []
 
     def start(
-        self, argv: list[str], *, env: dict[str, str], log_name: str, core: int | None
+        self, argv: list[str], *, env: dict[str, str], log_name: str, core: int | None, cwd: Path = ROOT
     ) -> subprocess.Popen[bytes]:
-        """Start a process (pinned to `core` when given) with output to var/bench/<log_name>.log."""
+        """Start a process (pinned to `core` when given) in `cwd`, with output to var/bench/<log_name>.log."""
         if core is not None:
             argv = ["taskset", "-c", str(core), *argv]
         LOGS.mkdir(parents=True, exist_ok=True)
         with (LOGS / f"{log_name}.log").open("wb") as out:
             process = subprocess.Popen(
-                argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
             )
         self.running.append(process)
         return process
@@ -234,7 +239,7 @@ class Bench:
 
     def prepare(self) -> None:
         """Seed ours' database and create tutorial+db's table, as the servers asked for need."""
-        if any(s in ("ours", "ours2") for s in self.cfg.servers):
+        if self.cfg.before is not None or any(s in OURS for s in self.cfg.servers):
             log("seeding ours (migrate, circles, sessions)")
             subprocess.run(
                 [
@@ -270,7 +275,7 @@ class Bench:
             return None if row is None else int(row[0])
 
     def _reset_rows(self, server: str) -> None:
-        if server in ("ours", "ours2"):
+        if server in OURS:
             self._sql(self.ours_db, "TRUNCATE chat_message RESTART IDENTITY CASCADE")
             self._sql(self.ours_db, "UPDATE chat_room SET last_seq = 0")
         elif server == "tutorial_db":
@@ -278,7 +283,7 @@ class Bench:
 
     def _rows(self, server: str) -> int | None:
         """Stored messages once the count has stopped moving (at most 20 s)."""
-        if server in ("ours", "ours2"):
+        if server in OURS:
             url, query = self.ours_db, "SELECT count(*) FROM chat_message"
         elif server == "tutorial_db":
             url, query = self.tutorial_db, "SELECT count(*) FROM baselines_chatmessage"
@@ -305,20 +310,20 @@ class Bench:
                 app = {
                     "ours": "coaching.asgi:application",
                     "ours2": "coaching.asgi:application",
+                    "before": "coaching.asgi:application",
                     "tutorial": "bench.baselines.tutorial:application",
                     "tutorial_db": "bench.baselines.tutorial_db:application",
                 }[server]
                 argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app]
-                if server in ("ours", "ours2"):
+                if server in OURS:
                     argv.insert(3, "--proxy-headers")  # as the Procfile runs it
                 env = (
-                    self.ours_env()
-                    if server in ("ours", "ours2")
-                    else self.baseline_env(with_db=server == "tutorial_db")
+                    self.ours_env() if server in OURS else self.baseline_env(with_db=server == "tutorial_db")
                 )
-            processes.append(self.procs.start(argv, env=env, log_name=f"{label}-{port}", core=core))
+            cwd = self.cfg.before if server == "before" and self.cfg.before else ROOT
+            processes.append(self.procs.start(argv, env=env, log_name=f"{label}-{port}", core=core, cwd=cwd))
         for process, port in zip(processes, ports, strict=True):
-            wait_ready(process, port, http=server in ("ours", "ours2"))
+            wait_ready(process, port, http=server in OURS)
         return processes, ports
 
     def run_one(self, server: str, connections: int) -> dict[str, Any]:
@@ -331,7 +336,7 @@ class Bench:
         processes, ports = self._start(server, label)
         out = LOGS / f"run-{label}.json"
         out.unlink(missing_ok=True)
-        kind = {"ours": "ours", "ours2": "ours", "bare": "bare"}.get(server, "tutorial")
+        kind = {"ours": "ours", "ours2": "ours", "before": "ours", "bare": "bare"}.get(server, "tutorial")
         argv = [
             sys.executable,
             "-m",
@@ -557,7 +562,7 @@ def step_table(results: list[dict[str, Any]]) -> str:
 
 
 def verdicts(rows: list[dict[str, Any]]) -> list[str]:
-    """The spec's targets, each with its measured value."""
+    """The targets (docs/benchmarks.md), each with its measured value."""
     lines = []
     for size in sorted({r["connections"] for r in rows}):
         at = {r["server"]: r for r in rows if r["connections"] == size}
@@ -639,7 +644,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Settings, Path]:
         "--quick", action="store_true", help="140 connections, two short steps: CI smoke only"
     )
     parser.add_argument(
-        "--servers", default=",".join(SERVERS), help=f"comma-separated, from {','.join(SERVERS)}"
+        "--servers", default=",".join(SERVERS[:-1]), help=f"comma-separated, from {','.join(SERVERS[:-1])}"
     )
     parser.add_argument("--connections", default=None, help="comma-separated sizes (default 1000,5000)")
     parser.add_argument("--rates", default=None, help="offered sends/s per step, comma-separated")
@@ -657,13 +662,19 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Settings, Path]:
         default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
         help="any database on the PostgreSQL server to use; bench databases are created beside it",
     )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        default=None,
+        help="a checkout of the code before a change (e.g. a git worktree): it runs first and last (A-B-A)",
+    )
     parser.add_argument("--output", type=Path, default=None)
     parser.add_argument("--report", type=Path, default=None, help="re-summarise a saved JSON; runs nothing")
     args = parser.parse_args(argv)
     base = QUICK if args.quick else FULL
     pin, reason = _pinning(args.pin)
     servers = [s.strip() for s in args.servers.split(",") if s.strip()]
-    unknown = set(servers) - set(SERVERS)
+    unknown = set(servers) - set(SERVERS[:-1])  # "before" comes with --before
     if unknown:
         parser.error(f"unknown servers: {', '.join(sorted(unknown))}")
     cfg = Settings(
@@ -686,6 +697,10 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Settings, Path]:
         or ROOT / "var" / ("bench-chat-quick.json" if args.quick else "bench-chat.json")
     )
     cfg.report_only = args.report is not None
+    if args.before is not None:
+        if not (args.before / "coaching" / "asgi.py").is_file():
+            parser.error(f"--before {args.before}: not a checkout of this project")
+        cfg.before = args.before.resolve()
     return cfg, output
 
 
@@ -726,7 +741,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             bench = Bench(cfg, procs, redis_url, redis_pid)
             bench.prepare()
             order = list(cfg.servers)
-            if cfg.repeat and "ours" in order:
+            if cfg.before is not None:  # the code before the change, first and last: A-B-A
+                order = ["before", *order, "before"]
+            elif cfg.repeat and "ours" in order:
                 order.append("ours")
             for size in cfg.connections:
                 for server in order:
@@ -739,7 +756,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "machine": machine(),
         "load_average_before": load_before,
         "elapsed_s": round(time.monotonic() - started, 1),
-        "settings": {**cfg.__dict__, "chat_rate_limit_messages_for_ours": RATE_LIMIT},
+        "settings": {
+            **cfg.__dict__,
+            "before": str(cfg.before or ""),
+            "chat_rate_limit_messages_for_ours": RATE_LIMIT,
+        },
         "deliveries_count_the_sender": True,
         "rows": rows,
         "verdicts": verdicts(rows),

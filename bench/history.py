@@ -1,4 +1,4 @@
-"""History benchmark (spec §2): `python -m bench.history [--quick]`; a table, and var/bench-history.json.
+"""History benchmark: `python -m bench.history [--quick]`; a table, and var/bench-history.json.
 
 Two rooms in a dedicated PostgreSQL database (bench_history), one with 1,000 messages and one with
 1,000,000 (100,000 with --quick), bulk-loaded with COPY once and kept between runs. A page of 50 is
