@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from coaching.accounts.models import User
+from coaching.live import logs
 from coaching.live.errors import SessionRuleError
 from coaching.live.logs import MAX_CLOSE_NOTE, MAX_COMMITMENT, MAX_NOTE, MAX_NOTES
 from coaching.live.models import Commitment
@@ -107,3 +108,14 @@ class CloseCommitmentForm(forms.Form):
     def refuse(self, error: SessionRuleError) -> None:
         """Show the service's refusal next to the field it is about (or above the form)."""
         self.add_error(self.FIELD_OF_REFUSAL.get(error.code), str(error))
+
+    def save(self, *, member: User, commitment: Commitment) -> bool:
+        """Close the commitment through logs.close_commitment; False (errors on the form) when refused."""
+        if not self.is_valid():
+            return False
+        try:
+            logs.close_commitment(member=member, commitment=commitment, **self.cleaned_data)
+        except SessionRuleError as error:
+            self.refuse(error)
+            return False
+        return True

@@ -256,14 +256,9 @@ def close_commitment(request: AuthenticatedRequest, commitment_id: int) -> HttpR
     """The member closes their own commitment done or dropped, with a note; refused, the page shows why."""
     commitment = access_commitment(request.user, commitment_id)
     form = CloseCommitmentForm(request.POST)
-    if form.is_valid():
-        try:
-            logs.close_commitment(member=request.user, commitment=commitment, **form.cleaned_data)
-        except SessionRuleError as exc:
-            form.refuse(exc)
-        else:
-            messages.success(request, _("“%(text)s” is closed.") % {"text": commitment.text})
-            return redirect("commitments")
+    if form.save(member=request.user, commitment=commitment):
+        messages.success(request, _("“%(text)s” is closed.") % {"text": commitment.text})
+        return redirect("commitments")
     context = _commitments_page(request, refused_close_id=commitment.pk, refused_close_form=form)
     return render(request, "live/commitments.html", context, status=400)
 

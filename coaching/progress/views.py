@@ -21,9 +21,7 @@ from circles import access
 from circles.models import Circle, Membership, Programme
 from coaching.accounts.models import User
 from coaching.accounts.requests import AuthenticatedRequest
-from coaching.live import logs
 from coaching.live.access import access_commitment
-from coaching.live.errors import SessionRuleError
 from coaching.live.forms import CloseCommitmentForm
 from coaching.progress import concerns, exports, pages, selectors, services
 from coaching.progress.access import access_concern, access_goal
@@ -179,13 +177,8 @@ def commitment_close(request: AuthenticatedRequest, commitment_id: int) -> HttpR
     """Close one's own commitment as done or dropped, with a note; refused, the page shows why, input kept."""
     commitment = access_commitment(request.user, commitment_id)
     form = CloseCommitmentForm(request.POST)
-    if form.is_valid():
-        try:
-            logs.close_commitment(member=request.user, commitment=commitment, **form.cleaned_data)
-        except SessionRuleError as error:
-            form.refuse(error)
-        else:
-            return _done(request, _("“%(text)s” is closed.") % {"text": commitment.text}, "#commitments")
+    if form.save(member=request.user, commitment=commitment):
+        return _done(request, _("“%(text)s” is closed.") % {"text": commitment.text}, "#commitments")
     context = {
         **_member_context(request, request.user, own=True),
         "refused_close_id": commitment.pk,
