@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "coaching.live",
     "coaching.progress",
     "coaching.matching",
+    "coaching.notifications",
     "coaching",
     "circles",
     "chat",
@@ -176,6 +177,11 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Circles <circles@localhost>")
+
+# Notifications: a mention or private message not seen within this many minutes is emailed (one email per
+# conversation per burst); a member's question to their coach unanswered this long alerts the coach.
+NOTIFY_EMAIL_DELAY_MINUTES = env_int("NOTIFY_EMAIL_DELAY_MINUTES", 10, minimum=0)
+NOTIFY_QUESTION_MINUTES = env_int("NOTIFY_QUESTION_MINUTES", 60, minimum=1)
 
 # HTTPS: on by default in production (DEBUG off). The proxy in front terminates TLS and says so
 # with X-Forwarded-Proto; only turn HTTPS off for plain-HTTP test servers on loopback.

@@ -40,6 +40,11 @@ log = logging.getLogger(__name__)
 Event = tuple[str, dict[str, Any]]
 
 
+def user_group(user_id: int) -> str:
+    """The group of every socket a person has open, on any page: revocations and their notifications."""
+    return f"user.{user_id}"
+
+
 def encode(frame: dict[str, Any]) -> str:
     """A frame as the JSON text sent on the wire."""
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))

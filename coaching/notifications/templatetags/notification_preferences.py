@@ -1,0 +1,15 @@
+"""The profile's notification_preferences section (being built: renders nothing yet)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def notification_preferences(context: dict[str, Any]) -> str:
+    """Nothing yet."""
+    return ""
