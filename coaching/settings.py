@@ -177,6 +177,8 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Circles <circles@localhost>")
+# Where the site is reached from outside: links in emails (notifications, digests, unsubscribe) start with it.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
 # Notifications: a mention or private message not seen within this many minutes is emailed (one email per
 # conversation per burst); a member's question to their coach unanswered this long alerts the coach.
