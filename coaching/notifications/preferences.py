@@ -50,7 +50,7 @@ TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
 @dataclass(frozen=True)
 class Row:
-    """One kind on the form: its label, its email and push boxes, and whether its email waits for the digest."""
+    """One kind on the form: its label, its email and push boxes, whether its email waits for the digest."""
 
     kind: Kind
     label: Promise

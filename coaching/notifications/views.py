@@ -75,7 +75,7 @@ def notification_preferences(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-# Mail clients post the one-click unsubscribe (RFC 8058) with no session or CSRF token: the token is the proof.
+# Mail clients post the one-click unsubscribe (RFC 8058) with no session or CSRF token: the token is proof.
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def unsubscribe_page(request: HttpRequest, token: str) -> HttpResponse:
