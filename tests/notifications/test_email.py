@@ -65,7 +65,11 @@ def test_it_sends_one_email_for_three_mentions_in_one_room(smtp_server, settings
     assert 'href="https://circles.example.org/circles/1/#message-3"' in html
     # Times on grace's clock (Madrid): the first mention was at 12:01.
     assert "12:01" in text
-    assert str(message["List-Unsubscribe"]).strip().startswith("<https://circles.example.org/notifications/unsubscribe/")
+    assert (
+        str(message["List-Unsubscribe"])
+        .strip()
+        .startswith("<https://circles.example.org/notifications/unsubscribe/")
+    )
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert not Notification.objects.filter(recipient=grace, emailed_at__isnull=True).exists()
 
@@ -198,4 +202,3 @@ def test_a_spanish_reader_gets_spanish_on_their_own_clock(smtp_server):
     assert "05:00" in text  # when it was said, on her clock
     assert "Darte de baja de estos correos" in text
     assert 'lang="es"' in text_of(message, "html")
-
