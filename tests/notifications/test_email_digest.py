@@ -1,4 +1,4 @@
-"""The 8:00 digest on each person's own clock (across zones and DST changes) and the coach's Monday summary."""
+"""The 8:00 digest on each person's own clock, across zones and DST changes: once a day, only if anything."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def kudos(recipient: User, giver: User, *, at: dt.datetime, number: int) -> None
 
 
 def run_days(inbox, people: list[User], giver: User, start: dt.datetime, days: int) -> dict[str, list]:
-    """Every 15 minutes for `days` days, a new thanks for everyone at each UTC midnight: who got a digest when."""
+    """Every 15 minutes for `days` days, new thanks for all at each UTC midnight: who got a digest when."""
     sent: dict[str, list[dt.datetime]] = {p.username: [] for p in people}
     moment, number = start, 0
     while moment < start + dt.timedelta(days=days):
@@ -117,7 +117,8 @@ def test_the_digest_gathers_what_was_missed_in_sections_once(smtp_server):
     (message,) = smtp_server.messages
     assert message["Subject"] == "Lo que te perdiste: 2 notificaciones"
     text = text_of(message)
-    assert "Mensajes" in text and "Agradecimientos" in text
+    assert "Mensajes" in text
+    assert "Agradecimientos" in text
     assert "¿Nos vemos mañana?" in text
     assert text.index("Mensajes") < text.index("Agradecimientos")
     assert "/notifications/unsubscribe/" in str(message["List-Unsubscribe"])

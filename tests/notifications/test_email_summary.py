@@ -1,4 +1,4 @@
-"""The coach's weekly summary: Monday 8:00 on the coach's clock, once a week, with times against 90 minutes."""
+"""The coach's weekly summary: Monday 8:00 on the coach's clock, once a week, times against 90 minutes."""
 
 from __future__ import annotations
 
