@@ -137,7 +137,13 @@ def send_due_pushes(*, now: dt.datetime | None = None) -> int:
     )
     due = Notification.objects.filter(push_due_at__lte=now, pushed_at__isnull=True, read_at__isnull=True)
     ids = list(due.order_by("push_due_at", "pk").values_list("pk", flat=True)[:500])
-    return sum(_push(notification_id, now) for notification_id in ids)
+    pushed = 0
+    for notification_id in ids:
+        try:
+            pushed += _push(notification_id, now)
+        except Exception:  # one broken notification must not hold back everyone else's pushes
+            log.exception("push of notification %s failed; retried next minute", notification_id)
+    return pushed
 
 
 def send_push_now(notification_id: int, *, now: dt.datetime | None = None) -> bool:

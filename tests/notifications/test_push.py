@@ -419,3 +419,26 @@ def test_it_names_devices_after_their_browser():
     )
     assert push.device_label(safari) == "Safari · iPhone"
     assert push.device_label("") == ""
+
+
+def test_it_keeps_pushing_others_when_one_notification_cannot_be_described(push_service, vapid, caplog):
+    kofi, grace = person("kofi"), person("grace")
+    subscribe(grace, Browser(endpoint=f"{push_service.url}/push/p").subscription())
+    broken = notify(
+        recipient=grace,
+        kind=Kind.SESSION_CHANGED,
+        url="/sessions/1/",
+        dedupe_key="s:1",
+        params={},
+        now=NOON_MADRID,
+    )
+    assert broken is not None
+    fine = mention(grace, kofi)
+    with caplog.at_level("ERROR"):
+        assert push.send_due_pushes(now=NOON_MADRID + dt.timedelta(seconds=1)) == 1
+    assert len(push_service.received) == 1
+    fine.refresh_from_db()
+    broken.refresh_from_db()
+    assert fine.pushed_at is not None
+    assert broken.pushed_at is None  # still due: retried once fixed
+    assert "push of notification" in caplog.text
