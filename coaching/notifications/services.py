@@ -98,6 +98,9 @@ def notify(
     except IntegrityError:  # already told about this event
         return None
     transaction.on_commit(partial(_announce, recipient.pk))
+    if notification.push_due_at is not None and notification.push_due_at <= now:
+        # Due now (not in quiet hours): push within seconds rather than at the worker's next minute.
+        transaction.on_commit(partial(_push_now, notification.pk), robust=True)
     return notification
 
 
@@ -117,6 +120,13 @@ def _announce(user_id: int) -> None:
     count = Notification.objects.filter(recipient_id=user_id, read_at__isnull=True).count()
     frame = {"type": "notifications", "unread": count}
     send_event_on_commit([(user_group(user_id), {"type": "person.frame", "text": encode(frame)})])
+
+
+def _push_now(notification_id: int) -> None:
+    """Queue the push of a notification due now (robust: a queue failure leaves it to the minute's run)."""
+    from coaching.notifications.tasks import send_push_now  # the task module imports this one
+
+    send_push_now(notification_id)
 
 
 def _read(user: User, notifications: Any, now: dt.datetime | None) -> int:
