@@ -76,7 +76,7 @@ def notify_about_message(*, message_id: int) -> list[Notification]:
         "conversation": conversation_of(room.pk),
         "position": message.seq,
     }
-    if room.circle_id is not None:
+    if room.circle is not None:
         what["params"] = {"circle": room.circle.name}
     recipients: dict[int, Kind] = {}
     if room.kind == Room.Kind.THREAD:

@@ -21,7 +21,7 @@ from coaching.accounts.models import User
 from coaching.notifications import routing as notification_routing
 from coaching.notifications.kinds import Kind
 from coaching.notifications.models import Notification
-from tests.chat.conftest import join, post, receive_type  # noqa: F401 - join is a fixture
+from tests.chat.conftest import post, receive_type, rooms
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,8 @@ def user(username: str) -> User:
 @pytest.fixture
 def harambee(demo) -> dict[str, Any]:
     circle = demo["circles"][1]
-    assert circle["name"] == "Harambee" and {"kofi", "grace", "james"} <= set(circle["members"])
+    assert circle["name"] == "Harambee"
+    assert {"kofi", "grace", "james"} <= set(circle["members"])
     return circle
 
 
@@ -169,7 +170,7 @@ def test_reading_the_room_up_to_the_message_reads_its_notification(room, django_
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_the_bell_count_drops_live_when_the_room_is_read(join, demo):
+async def test_the_bell_count_drops_live_when_the_room_is_read(demo):
     circle = demo["circles"][1]
     grace = await database_sync_to_async(user)("grace")
     room = await database_sync_to_async(access_room)(grace, circle["id"])
@@ -178,12 +179,16 @@ async def test_the_bell_count_drops_live_when_the_room_is_read(join, demo):
     assert (await bell.connect())[0]
     try:
         assert await bell.receive_json_from(timeout=2) == {"type": "notifications", "unread": 0}
-        chat, _hello = await join("grace", f"/ws/circles/{circle['id']}/")
+        chat = WebsocketCommunicator(rooms, f"/ws/circles/{circle['id']}/")
+        chat.scope["user"] = grace
+        assert (await chat.connect())[0]
+        await receive_type(chat, "hello")
         kofi = await database_sync_to_async(user)("kofi")
         sent = await database_sync_to_async(post)(kofi, room, "@grace are you coming at 6?")
         assert await bell.receive_json_from(timeout=5) == {"type": "notifications", "unread": 1}
         await receive_type(chat, "message.new")
         await chat.send_json_to({"type": "read", "seq": sent.message.seq})
         assert await bell.receive_json_from(timeout=5) == {"type": "notifications", "unread": 0}
+        await chat.disconnect()
     finally:
         await bell.disconnect()
