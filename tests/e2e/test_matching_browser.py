@@ -8,8 +8,8 @@ import pytest
 
 from circles.models import AssignmentAudit, Circle, MatchProposal, Programme
 from coaching.accounts.models import User
-from coaching.notifications.models import Notification
 from coaching.matching import tasks
+from coaching.notifications.models import Notification
 from tests.e2e.pages import sign_in
 
 pytestmark = [pytest.mark.browser]

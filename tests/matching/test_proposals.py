@@ -23,8 +23,8 @@ from circles.models import (
     Membership,
 )
 from coaching.accounts.models import User
-from coaching.notifications.models import Notification
 from coaching.matching import problems, proposals, tasks
+from coaching.notifications.models import Notification
 from tests.circles.conftest import person
 
 pytestmark = pytest.mark.django_db
@@ -705,9 +705,7 @@ def test_two_admins_publishing_at_once_publish_once(world) -> None:
     def publish() -> None:
         barrier.wait()
         try:
-            results.append(
-                proposals.publish_proposal(proposal=proposal, actor=world.admin)
-            )
+            results.append(proposals.publish_proposal(proposal=proposal, actor=world.admin))
         except CircleRuleError as error:
             errors.append(error)
         finally:

@@ -169,9 +169,7 @@ def test_kudos_rules(demo, harambee, giver, receiver, contribution, match):
     assert not Kudos.objects.exists()
 
 
-def test_a_missed_week_brings_one_gentle_reminder(
-    demo, django_capture_on_commit_callbacks
-):
+def test_a_missed_week_brings_one_gentle_reminder(demo, django_capture_on_commit_callbacks):
     mail.outbox.clear()
     kofi, grace = user("kofi"), user("grace")  # Accra (UTC+0) and Nairobi (UTC+3)
     set_on = dt.datetime(2026, 2, 25, 12, tzinfo=UTC)  # a Wednesday: the week after is the first full one
