@@ -59,11 +59,21 @@ SECTIONS: list[tuple[Promise, list[Kind]]] = [
             Kind.SESSION_STARTING,
         ],
     ),
-    (gettext_lazy("Commitments"), [Kind.COMMITMENT_DUE, Kind.COMMITMENT_OVERDUE]),
-    (gettext_lazy("Concerns"), [Kind.CONCERN_ANSWERED, Kind.CONCERN_ESCALATED]),
+    (gettext_lazy("Commitments"), [Kind.COMMITMENT_DUE, Kind.COMMITMENT_OVERDUE, Kind.CHECK_IN_MISSED]),
+    (
+        gettext_lazy("Concerns"),
+        [
+            Kind.CONCERN_RAISED,
+            Kind.CONCERN_FOLLOWED_UP,
+            Kind.CONCERN_ANSWERED,
+            Kind.CONCERN_ESCALATED,
+            Kind.CONCERN_RESOLVED,
+        ],
+    ),
     (gettext_lazy("Thanks"), [Kind.KUDOS]),
     (gettext_lazy("Circles and announcements"), [Kind.CIRCLE_ADDED, Kind.CIRCLE_MOVED, Kind.ANNOUNCEMENT]),
 ]
+assert sorted(k for _title, kinds in SECTIONS for k in kinds) == sorted(Kind), "every kind in one section"
 
 
 class Outcome(enum.Enum):

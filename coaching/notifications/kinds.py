@@ -25,6 +25,10 @@ class Kind(StrEnum):
     COMMITMENT_OVERDUE = "commitment_overdue"
     CONCERN_ANSWERED = "concern_answered"
     CONCERN_ESCALATED = "concern_escalated"
+    CONCERN_RAISED = "concern_raised"
+    CONCERN_FOLLOWED_UP = "concern_followed_up"
+    CONCERN_RESOLVED = "concern_resolved"
+    CHECK_IN_MISSED = "check_in_missed"
     KUDOS = "kudos"
     CIRCLE_ADDED = "circle_added"
     CIRCLE_MOVED = "circle_moved"
@@ -63,6 +67,10 @@ RULES: dict[Kind, Rule] = {
     Kind.COMMITMENT_OVERDUE: Rule(_("A commitment is overdue"), Email.DIGEST),
     Kind.CONCERN_ANSWERED: Rule(_("A concern of mine is answered"), Email.NOW),
     Kind.CONCERN_ESCALATED: Rule(_("A concern is escalated to me"), Email.NOW),
+    Kind.CONCERN_RAISED: Rule(_("A member raises a concern with me"), Email.NOW),
+    Kind.CONCERN_FOLLOWED_UP: Rule(_("A member follows up a concern with me"), Email.NOW),
+    Kind.CONCERN_RESOLVED: Rule(_("A concern is marked resolved"), Email.DIGEST),
+    Kind.CHECK_IN_MISSED: Rule(_("I missed last week's check-in"), Email.DIGEST),
     Kind.KUDOS: Rule(_("Someone thanks me"), Email.DIGEST),
     Kind.CIRCLE_ADDED: Rule(_("I join a circle"), Email.NOW),
     Kind.CIRCLE_MOVED: Rule(_("I move to another circle"), Email.NOW),

@@ -36,8 +36,12 @@ GROUPS: list[tuple[str, Promise, list[Kind]]] = [
         [
             Kind.COMMITMENT_DUE,
             Kind.COMMITMENT_OVERDUE,
+            Kind.CHECK_IN_MISSED,
+            Kind.CONCERN_RAISED,
+            Kind.CONCERN_FOLLOWED_UP,
             Kind.CONCERN_ANSWERED,
             Kind.CONCERN_ESCALATED,
+            Kind.CONCERN_RESOLVED,
             Kind.KUDOS,
         ],
     ),

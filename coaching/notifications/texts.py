@@ -56,6 +56,14 @@ def describe(notification: Notification, *, zone: ZoneInfo) -> str:
         return _("%(name)s answered your concern “%(subject)s”") % p
     if kind is Kind.CONCERN_ESCALATED:
         return _("A concern was escalated to you: “%(subject)s”") % p
+    if kind is Kind.CONCERN_RAISED:
+        return _("%(name)s raised a concern with you: “%(subject)s”") % p
+    if kind is Kind.CONCERN_FOLLOWED_UP:
+        return _("%(name)s followed up the concern “%(subject)s”") % p
+    if kind is Kind.CONCERN_RESOLVED:
+        return _("%(name)s marked the concern “%(subject)s” resolved") % p
+    if kind is Kind.CHECK_IN_MISSED:
+        return _("How did week %(week)s go? Check in on your goals") % p
     if kind is Kind.KUDOS:
         return _("%(name)s thanked you") % p
     if kind is Kind.CIRCLE_ADDED:
