@@ -23,6 +23,8 @@ install: $(VENV)/.synced
 run: install
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_demo --if-empty
+	@# A development VAPID key pair for Web Push (var/vapid.json), made once; production sets WEBPUSH_VAPID_*.
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py vapid_keys --if-missing
 	@echo "Serving the demo at http://127.0.0.1:8000 (demo password: circles-demo)"
 	@# The worker runs beside daphne (imports, invitations, reminders) and stops with it.
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py run_huey --quiet & worker=$$!; \

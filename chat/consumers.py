@@ -16,10 +16,11 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from chat import access, presence, protocol, selectors, services, writer
-from chat.groups import room_group, user_group
+from chat.groups import room_group
 from chat.sending import Send
 from coaching.lib import realtime
 from coaching.lib.errors import ChatError, NoAccess
+from coaching.lib.realtime import user_group
 
 if TYPE_CHECKING:
     from chat.models import Room

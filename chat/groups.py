@@ -6,8 +6,3 @@ from __future__ import annotations
 def room_group(room_id: int) -> str:
     """The group of every socket connected to a room."""
     return f"room.{room_id}"
-
-
-def user_group(user_id: int) -> str:
-    """The group of every socket a person has open, in any room."""
-    return f"user.{user_id}"

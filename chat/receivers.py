@@ -7,10 +7,9 @@ from typing import Any
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from chat.groups import user_group
 from circles.signals import seat_ended
 from coaching.accounts.models import User
-from coaching.lib.realtime import send_event_on_commit
+from coaching.lib.realtime import send_event_on_commit, user_group
 
 
 @receiver(seat_ended)

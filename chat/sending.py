@@ -3,7 +3,9 @@ and benchmarks alike.
 
 Each send goes `check_send_message` (rate limit, body, mute, reply target; access was checked when the
 socket or page opened the room) → `do_send_messages` (the passing ones in one transaction, one statement on
-PostgreSQL) → one `send_event_on_commit` with every new message's `message.new` frame.
+PostgreSQL) → one `send_event_on_commit` with every new message's `message.new` frame, and, after the same
+commit, one `chat.tasks.notify_about_message` enqueued per new message that can tell someone (a mention, a
+reply, a 1:1 thread; chat.notifying). Plain circle messages enqueue nothing.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from chat import ratelimit
+from chat import ratelimit, tasks
 from chat.access import room_people
 from chat.groups import room_group
 from chat.models import Mention, Message, Room
 from chat.mutes import active_mutes
+from chat.notifying import may_notify
 from chat.selectors import message_payload
 from coaching.accounts.models import User
 from coaching.lib.errors import ChatError
@@ -220,6 +223,23 @@ def _new_message_events(messages: list[Message]) -> list[Event]:
     ]
 
 
+def _enqueue_notices(message_ids: list[int]) -> None:
+    for message_id in message_ids:
+        tasks.notify_about_message(message_id)  # one enqueue each; the worker does the telling
+
+
+def _notify_on_commit(drafts: Sequence[Draft], messages: Sequence[Message]) -> None:
+    """After commit, one task per new message that can tell someone (see chat.notifying.may_notify)."""
+    # Plain circle messages, the bulk of the traffic, cost only these attribute reads: no query, no enqueue.
+    ids = [
+        message.pk
+        for draft, message in zip(drafts, messages, strict=True)
+        if may_notify(room=draft.send.room, mentioned=bool(draft.mentioned), reply_to=draft.send.reply_to)
+    ]
+    if ids:
+        transaction.on_commit(functools.partial(_enqueue_notices, ids))
+
+
 def _repeat(author: User, room: Room, client_id: uuid.UUID, body: str) -> Sent | None:
     existing = Message.objects.select_related("author").filter(author=author, client_id=client_id).first()
     if existing is None:
@@ -242,6 +262,7 @@ def _write(draft: Draft) -> Sent:
             _insert(message)
             Mention.objects.bulk_create([Mention(message=message, user=user) for user in draft.mentioned])
             send_event_on_commit(_new_message_events([message]))
+            _notify_on_commit([draft], [message])
     except IntegrityError:
         # (author, client_id) is taken: a resend, or two identical sends racing. Answer with the original.
         repeat = _repeat(draft.send.author, draft.send.room, draft.send.client_id, draft.body)
@@ -313,6 +334,7 @@ def _write_all(drafts: list[Draft]) -> list[Sent]:
             [Mention(message=messages[i], user=user) for i in order for user in drafts[i].mentioned]
         )
         send_event_on_commit(_new_message_events([messages[i] for i in order]))
+        _notify_on_commit([drafts[i] for i in order], [messages[i] for i in order])
     for i in order:
         drafts[i].send.room.last_seq = messages[i].seq
     return [Sent(messages[i], created=True) for i in range(len(drafts))]

@@ -19,12 +19,14 @@ from chat.access import is_room_coach, room_people
 from chat.groups import room_group
 from chat.models import Message, MessageEdit, Mute, Reaction, ReadMarker, Report, Room
 from chat.mutes import forget_mutes
+from chat.notifying import conversation_of
 from chat.selectors import message_payload
 from chat.sending import clean_body
 from coaching.accounts.models import User
 from coaching.lib.errors import ChatError
 from coaching.lib.markdown import render
 from coaching.lib.realtime import frame_event, send_event_on_commit
+from coaching.notifications.services import mark_conversation_read
 
 MAX_EMOJI = 32
 
@@ -161,12 +163,16 @@ def react(*, user: User, room: Room, message_id: int, emoji: str, add: bool) -> 
 
 
 def mark_read(*, user: User, room: Room, seq: int) -> int:
-    """Move the person's read marker forward to `seq` (never backwards, never past the last message)."""
-    # Nobody else hears of it: no broadcast.
+    """Move the person's read marker forward to `seq` (never backwards, never past the last message).
+
+    The person's notifications about the messages read so far (mentions, replies, …) are read with them.
+    """
+    # Nobody else in the room hears of it: no broadcast (the person's own bell does, if it changes).
     seq = min(seq, Room.objects.values_list("last_seq", flat=True).get(pk=room.pk))
     marker = ReadMarker.objects.get_or_create(room=room, user=user)[0]
     if seq > marker.seq:
         ReadMarker.objects.filter(pk=marker.pk, seq__lt=seq).update(seq=seq)
+        mark_conversation_read(user=user, conversation=conversation_of(room.pk), up_to=seq)
         return seq
     return marker.seq
 

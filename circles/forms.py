@@ -179,3 +179,15 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args: Any, programme: Programme, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["circle"].queryset = programme.circles.order_by("name")  # type: ignore[attr-defined]
+
+
+class AnnouncementForm(forms.Form):
+    """An announcement to everyone in the programme's circles: a one-line title and a text (markdown)."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    body = forms.CharField(
+        label=_("Text"),
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("Markdown works: **bold**, lists, links. Everyone in the programme's circles is told."),
+    )

@@ -462,3 +462,26 @@ class MatchProposal(models.Model):
 
     def __str__(self) -> str:
         return f"proposal #{self.pk} for {self.programme} ({self.status})"
+
+
+class Announcement(AppendOnlyModel):
+    """A message from a programme's admins to every current member and coach of it; never edited."""
+
+    programme = models.ForeignKey(
+        Programme, on_delete=models.PROTECT, related_name="announcements", verbose_name=_("programme")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"), max_length=10_000)  # markdown, as written
+    body_html = models.TextField()  # sanitised when stored: pages show it as is
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("announcement")
+        verbose_name_plural = _("announcements")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title

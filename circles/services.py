@@ -9,6 +9,7 @@ import datetime as dt
 from functools import partial
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +19,8 @@ from circles.models import AssignmentAudit, Circle, Enrolment, Membership, Progr
 from circles.signals import seat_ended
 from coaching.accounts.models import User
 from coaching.accounts.zones import language_names, time_zone_names
+from coaching.notifications.kinds import Kind
+from coaching.notifications.services import notify
 
 Source = AssignmentAudit.Source
 MAX_CHARTER_LENGTH = 5000
@@ -26,6 +29,22 @@ MAX_REASON_LENGTH = 500
 
 def _announce_seat_ended(*, circle_id: int, user_id: int) -> None:
     transaction.on_commit(partial(seat_ended.send, sender=Membership, circle_id=circle_id, user_id=user_id))
+
+
+def _tell_seated(*, seat: Membership, actor: User | None, from_circle: Circle | None = None) -> None:
+    # The new seat is the event: a person told once per seat, however the seat came to be.
+    circle = seat.circle
+    params = {"circle": circle.name, "programme": circle.programme.name}
+    if from_circle is not None:
+        params["from_circle"] = from_circle.name
+    notify(
+        recipient=seat.user,
+        kind=Kind.CIRCLE_ADDED if from_circle is None else Kind.CIRCLE_MOVED,
+        actor=actor,
+        url=reverse("circle", args=[circle.pk]),
+        dedupe_key=f"seat:{seat.pk}:{'added' if from_circle is None else 'moved'}",
+        params=params,
+    )
 
 
 def _reason(reason: str, *, required: bool) -> str:
@@ -208,7 +227,8 @@ def create_circle(
     )
     if coach is not None:
         _locked_enrolment(programme=programme, user=coach, role=Enrolment.Role.COACH)
-        Membership.objects.create(circle=circle, user=coach, role=Membership.Role.COACH)
+        seat = Membership.objects.create(circle=circle, user=coach, role=Membership.Role.COACH)
+        _tell_seated(seat=seat, actor=actor)
         _audit(
             programme=programme,
             actor=actor,
@@ -261,6 +281,7 @@ def assign_member(
         to_circle=circle,
         source=source,
     )
+    _tell_seated(seat=seat, actor=actor)
     return seat
 
 
@@ -312,6 +333,7 @@ def move_member(
         source=source,
     )
     _announce_seat_ended(circle_id=from_circle.pk, user_id=member.pk)
+    _tell_seated(seat=seat, actor=actor, from_circle=from_circle)
     return seat
 
 
@@ -381,6 +403,7 @@ def change_coach(
         to_circle=circle,
         source=source,
     )
+    _tell_seated(seat=seat, actor=actor)
     return seat
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from circles import views
+from circles import announcement_views, views
 
 urlpatterns = [
     path("programmes/", views.programme_list, name="programme_list"),
@@ -19,6 +19,12 @@ urlpatterns = [
     path("programmes/<int:programme_id>/circles/<int:circle_id>/coach/", views.coach, name="programme_coach"),
     path("programmes/<int:programme_id>/circles/<int:circle_id>/close/", views.close, name="programme_close"),
     path("programmes/<int:programme_id>/audit/", views.audit, name="programme_audit"),
+    path(
+        "programmes/<int:programme_id>/announcements/",
+        announcement_views.programme_announcements,
+        name="programme_announcements",
+    ),
+    path("announcements/<int:announcement_id>/", announcement_views.announcement_page, name="announcement"),
     path("circles/<int:circle_id>/", views.circle_page, name="circle"),
     path("circles/<int:circle_id>/charter/accept/", views.accept_charter, name="circle_accept_charter"),
     path("circles/<int:circle_id>/charter/", views.edit_charter, name="circle_edit_charter"),

@@ -19,8 +19,13 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from chat import routing as chat_routing  # noqa: E402
 from coaching.live import routing as live_routing  # noqa: E402
+from coaching.notifications import routing as notifications_routing  # noqa: E402
 
-websocket_urlpatterns = chat_routing.websocket_urlpatterns + live_routing.websocket_urlpatterns
+websocket_urlpatterns = (
+    chat_routing.websocket_urlpatterns
+    + live_routing.websocket_urlpatterns
+    + notifications_routing.websocket_urlpatterns
+)
 
 application = ProtocolTypeRouter(
     {

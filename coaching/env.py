@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -123,3 +124,80 @@ def env_ice_servers(
     if not isinstance(value, list) or not all(isinstance(s, dict) and s.get("urls") for s in value):
         raise ImproperlyConfigured(f'{name} must be a JSON list of objects that each have "urls".')
     return value
+
+
+def b64url_decode(text: str) -> bytes:
+    """Bytes of base64url text, padded or not (binascii.Error when it is not base64)."""
+    import base64
+
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def vapid_public_key_of(private_key: str) -> str:
+    """The base64url public key (uncompressed P-256 point) of a base64url private key, raw 32 bytes or DER.
+
+    Raises ValueError when `private_key` is not such a key.
+    """
+    import base64
+    import binascii
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    try:
+        der = b64url_decode(private_key.strip())
+    except (binascii.Error, ValueError):
+        raise ValueError("not base64url") from None
+    if len(der) == 32:
+        key: Any = ec.derive_private_key(int.from_bytes(der, "big"), ec.SECP256R1())
+    else:
+        key = serialization.load_der_private_key(der, password=None)  # raises ValueError
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise ValueError("not a P-256 key")
+    point = key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    return base64.urlsafe_b64encode(point).rstrip(b"=").decode()
+
+
+def env_vapid_keys(
+    public_name: str,
+    private_name: str,
+    *,
+    dev_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[str, str]:
+    """Read a VAPID key pair (base64url public point, base64url private key), or ("", "") when unset.
+
+    Both variables or neither; the public key must belong to the private one. With neither set and a
+    `dev_file` given (development only), the pair comes from that JSON file when it exists.
+    """
+    public = env_str(public_name, environ=environ).rstrip("=")
+    private = env_str(private_name, environ=environ).rstrip("=")
+    source = f"{public_name}/{private_name}"
+    if not public and not private:
+        if dev_file is None or not dev_file.exists():
+            return "", ""
+        source = str(dev_file)
+        try:
+            stored = json.loads(dev_file.read_text())
+            public, private = str(stored["public_key"]).rstrip("="), str(stored["private_key"]).rstrip("=")
+        except (OSError, ValueError, KeyError, TypeError):
+            raise ImproperlyConfigured(
+                f"{dev_file} is not a VAPID key file; delete it and run `make run` again."
+            ) from None
+    elif not public or not private:
+        missing = public_name if not public else private_name
+        raise ImproperlyConfigured(f"{missing} is missing: set both VAPID keys or neither (push off).")
+    try:
+        derived = vapid_public_key_of(private)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{private_name} from {source} is not a base64url P-256 private key (raw 32 bytes or DER); "
+            "generate a pair with `python manage.py vapid_keys`."
+        ) from None
+    if derived != public:
+        raise ImproperlyConfigured(
+            f"{public_name} from {source} does not belong to {private_name}; set the pair generated together."
+        )
+    return public, private

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from coaching.env import env_bool, env_database, env_ice_servers, env_int, env_list, env_redis, env_str
+from coaching.env import (
+    env_bool,
+    env_database,
+    env_ice_servers,
+    env_int,
+    env_list,
+    env_redis,
+    env_str,
+    env_vapid_keys,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -39,6 +49,7 @@ INSTALLED_APPS = [
     "coaching.live",
     "coaching.progress",
     "coaching.matching",
+    "coaching.notifications",
     "coaching",
     "circles",
     "chat",
@@ -176,6 +187,31 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Circles <circles@localhost>")
+# Where the site is reached from outside: links in emails (notifications, digests, unsubscribe) start with it.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+
+# Notifications: a mention or private message not seen within this many minutes is emailed (one email per
+# conversation per burst); a member's question to their coach unanswered this long alerts the coach.
+NOTIFY_EMAIL_DELAY_MINUTES = env_int("NOTIFY_EMAIL_DELAY_MINUTES", 10, minimum=0)
+NOTIFY_QUESTION_MINUTES = env_int("NOTIFY_QUESTION_MINUTES", 60, minimum=1)
+
+# Web Push: the VAPID key pair that signs pushes to people's browsers (docs/operations.md, "Web Push").
+# Without keys push is off (the profile says so); in development `make run` writes a pair to var/vapid.json.
+WEBPUSH_VAPID_PUBLIC_KEY, WEBPUSH_VAPID_PRIVATE_KEY = env_vapid_keys(
+    "WEBPUSH_VAPID_PUBLIC_KEY",
+    "WEBPUSH_VAPID_PRIVATE_KEY",
+    dev_file=VAR_DIR / "vapid.json" if DEBUG else None,
+)
+# Push services contact this address about a misbehaving sender: a mailto: or https: URL.
+WEBPUSH_VAPID_SUBJECT = env_str(
+    "WEBPUSH_VAPID_SUBJECT", "mailto:" + (parseaddr(DEFAULT_FROM_EMAIL)[1] or "circles@localhost")
+)
+if not WEBPUSH_VAPID_SUBJECT.startswith(("mailto:", "https://")):
+    raise ImproperlyConfigured(
+        f"WEBPUSH_VAPID_SUBJECT={WEBPUSH_VAPID_SUBJECT!r} must be a mailto: or https:// URL."
+    )
+# Subscriptions must name an https push service; plain http only on loopback, for development and tests.
+WEBPUSH_HTTP_LOOPBACK = DEBUG
 
 # HTTPS: on by default in production (DEBUG off). The proxy in front terminates TLS and says so
 # with X-Forwarded-Proto; only turn HTTPS off for plain-HTTP test servers on loopback.

@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("coaching.live.session_urls")),
     path("", include("coaching.live.urls")),
     path("", include("coaching.progress.urls")),
+    path("", include("coaching.notifications.urls")),
 ]

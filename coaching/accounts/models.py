@@ -93,21 +93,3 @@ class AvailabilityWindow(models.Model):
 
     def clean(self) -> None:
         availability_window(starts_at=self.starts_at, ends_at=self.ends_at)
-
-
-class Notice(models.Model):
-    """An in-app notice for one person (a reminder, an invitation to act); `read_at` once seen."""
-
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notices", verbose_name=_("person"))
-    text = models.CharField(_("text"), max_length=300)
-    url = models.CharField(_("link"), max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("notice")
-        verbose_name_plural = _("notices")
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return self.text

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import uuid
 import weakref
 from collections.abc import Sequence
@@ -38,6 +39,11 @@ log = logging.getLogger(__name__)
 
 # (group, event): what `send_event_on_commit` and `publish` send.
 Event = tuple[str, dict[str, Any]]
+
+
+def user_group(user_id: int) -> str:
+    """The group of every socket a person has open, on any page: revocations and their notifications."""
+    return f"user.{user_id}"
 
 
 def encode(frame: dict[str, Any]) -> str:
@@ -232,9 +238,23 @@ def _send_now(items: list[Event]) -> None:
         found.loop.call_soon_threadsafe(found.outbox.put_nowait, items)
         return
     layer = get_channel_layer()
-    if layer is not None:
+    if layer is None:
+        return
+
+    def send() -> None:
         for group, event in items:
             async_to_sync(layer.group_send)(group, {**event, "group": group})
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        send()
+        return
+    # A thread that runs an event loop of its own (a sync caller inside an async tool) cannot block on
+    # one: send from a short-lived thread instead, and wait for it.
+    sender = threading.Thread(target=send)
+    sender.start()
+    sender.join()
 
 
 def send_event_on_commit(events: Sequence[Event]) -> None:

@@ -1,18 +1,18 @@
-"""Reminders 24 hours and 15 minutes before a session: an email and an in-app notice each, once."""
+"""Reminders 24 hours and 15 minutes before a session: one notification each for its people, once."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.urls import reverse
+from django.utils import timezone
 
 from circles.models import Membership
-from coaching.accounts.models import Notice, User
+from coaching.accounts.models import User
 from coaching.live.models import LiveSession
+from coaching.notifications.kinds import Kind
+from coaching.notifications.services import notify_all
 
 DAY_BEFORE = dt.timedelta(hours=24)
 SOON = dt.timedelta(minutes=15)
@@ -27,32 +27,25 @@ def _people(session: LiveSession) -> list[User]:
     )
 
 
-def _message(person: User, session: LiveSession, *, soon: bool) -> tuple[str, str]:
-    with translation.override(person.ui_language):
-        local = timezone.localtime(session.starts_at, person.zone)
-        when = local.strftime("%Y-%m-%d %H:%M")
-        subject = (_("Starting in 15 minutes: %(title)s") if soon else _("Tomorrow: %(title)s")) % {
-            "title": session.title
-        }
-        body = _("%(circle)s meets at %(when)s your time (%(zone)s).") % {
-            "circle": session.circle.name,
-            "when": when,
-            "zone": person.timezone,
-        }
-    return subject, body
+def session_params(session: LiveSession) -> dict[str, str]:
+    """The names a sentence about a session needs: its circle, its title and its start (ISO, UTC)."""
+    return {
+        "circle": session.circle.name,
+        "title": session.title,
+        "starts_at": session.starts_at.astimezone(dt.UTC).isoformat(),
+    }
 
 
-def _remind(session: LiveSession, *, soon: bool) -> int:
-    people = _people(session)
-    messages = []
-    for person in people:
-        subject, body = _message(person, session, soon=soon)
-        Notice.objects.create(user=person, text=f"{subject}. {body}", url=f"/sessions/{session.pk}/")
-        if person.email:
-            messages.append(EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [person.email]))
-    with get_connection() as connection:
-        connection.send_messages(messages)
-    return len(people)
+def _remind(session: LiveSession, *, soon: bool, now: dt.datetime) -> int:
+    told = notify_all(
+        recipients=_people(session),
+        kind=Kind.SESSION_STARTING if soon else Kind.SESSION_TOMORROW,
+        url=reverse("session_room", args=[session.pk]),
+        dedupe_key=f"session:{session.pk}:{'starting' if soon else 'tomorrow'}",
+        params=session_params(session),
+        now=now,
+    )
+    return len(told)
 
 
 def send_due_reminders(*, now: dt.datetime | None = None) -> int:
@@ -80,5 +73,5 @@ def send_due_reminders(*, now: dt.datetime | None = None) -> int:
                         LiveSession.objects.filter(pk=session.pk, reminded_day_before_at__isnull=True).update(
                             reminded_day_before_at=now
                         )
-                    reminded += _remind(session, soon=soon)
+                    reminded += _remind(session, soon=soon, now=now)
     return reminded

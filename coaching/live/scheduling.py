@@ -7,6 +7,7 @@ import uuid
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,6 +16,9 @@ from circles.models import Circle, Membership
 from coaching.accounts.models import User
 from coaching.live.errors import SessionRuleError
 from coaching.live.models import LiveSession
+from coaching.live.reminders import session_params
+from coaching.notifications.kinds import Kind
+from coaching.notifications.services import notify_all
 
 MAX_WEEKS = 26
 
@@ -60,7 +64,7 @@ def schedule_session(
     if starts[0] <= timezone.now():
         raise SessionRuleError(_("A session must start in the future."), code="in_the_past")
     series = uuid.uuid4() if weeks > 1 else None
-    return LiveSession.objects.bulk_create(
+    sessions = LiveSession.objects.bulk_create(
         LiveSession(
             circle=circle,
             title=title,
@@ -72,6 +76,23 @@ def schedule_session(
             created_by=coach,
         )
         for start in starts
+    )
+    _tell_scheduled(coach=coach, circle=circle, first=sessions[0])
+    return sessions
+
+
+def _tell_scheduled(*, coach: User, circle: Circle, first: LiveSession) -> None:
+    # One notification per series, about its first session: a weekly series is one piece of news.
+    people = User.objects.filter(
+        pk__in=Membership.objects.current().filter(circle=circle).values("user_id"), is_active=True
+    )
+    notify_all(
+        recipients=people,
+        kind=Kind.SESSION_SCHEDULED,
+        actor=coach,
+        url=reverse("session_room", args=[first.pk]),
+        dedupe_key=f"session:{first.pk}:scheduled",
+        params=session_params(first),
     )
 
 

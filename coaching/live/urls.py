@@ -1,4 +1,4 @@
-"""URLs of live sessions outside the room: scheduling, calendars, session logs, commitments and notices."""
+"""URLs of live sessions outside the room: scheduling, calendars, session logs, commitments."""
 
 from __future__ import annotations
 
@@ -25,6 +25,4 @@ urlpatterns: list[URLPattern] = [
     path("calendar/renew/", views.renew_calendar, name="calendar_renew"),
     path("commitments/", views.commitments, name="commitments"),
     path("commitments/<int:commitment_id>/close/", views.close_commitment, name="commitment_close"),
-    path("notices/<int:notice_id>/open/", views.open_notice, name="notice_open"),
-    path("notices/read/", views.read_all_notices, name="notices_read_all"),
 ]

@@ -1,4 +1,4 @@
-"""Pages of live sessions outside the room: scheduling, calendars, the session log, commitments, notices.
+"""Pages of live sessions outside the room: scheduling, calendars, the session log, commitments.
 
 Circle pages answer 404 to anyone without a seat (admins included), as circles.access does.
 """
@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 from django.views.decorators.http import require_GET, require_POST
@@ -22,7 +21,7 @@ from circles.models import Circle
 from coaching.accounts.models import User
 from coaching.accounts.requests import AuthenticatedRequest
 from coaching.lib.hours import WAKING_HOURS
-from coaching.live import logs, notices, selectors
+from coaching.live import logs, selectors
 from coaching.live.access import access_commitment, access_session
 from coaching.live.calendar import calendar_token, feed_ics, session_ics
 from coaching.live.errors import SessionRuleError
@@ -261,25 +260,3 @@ def close_commitment(request: AuthenticatedRequest, commitment_id: int) -> HttpR
         return redirect("commitments")
     context = _commitments_page(request, refused_close_id=commitment.pk, refused_close_form=form)
     return render(request, "live/commitments.html", context, status=400)
-
-
-@login_required
-@require_POST
-def open_notice(request: AuthenticatedRequest, notice_id: int) -> HttpResponse:
-    """Mark a notice read and follow its link."""
-    notice = notices.open_notice(user=request.user, notice_id=notice_id)
-    if notice is None:
-        raise Http404
-    if notice.url and url_has_allowed_host_and_scheme(
-        notice.url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(notice.url)
-    return redirect("home")
-
-
-@login_required
-@require_POST
-def read_all_notices(request: AuthenticatedRequest) -> HttpResponse:
-    """Mark every notice of the person read."""
-    notices.mark_all_read(user=request.user)
-    return redirect("home")

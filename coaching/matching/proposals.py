@@ -225,7 +225,7 @@ def _check_coach_seats(*, programme: Programme, circles: list[JsonDict], coaches
 
 
 @transaction.atomic
-def publish_proposal(*, proposal: MatchProposal, actor: User, base_url: str) -> Published:
+def publish_proposal(*, proposal: MatchProposal, actor: User) -> Published:
     """Create the proposal's circles and seats through the services, all or nothing; people hear after commit.
 
     A proposal that is already published publishes nothing more. Any refusal (someone got a seat
@@ -260,7 +260,6 @@ def publish_proposal(*, proposal: MatchProposal, actor: User, base_url: str) -> 
     locked.published_at = timezone.now()
     locked.solution = {**solution, "published": {key: circle.pk for key, circle in created.items()}}
     locked.save(update_fields=["status", "published_at", "solution"])
-    transaction.on_commit(partial(tasks.notify_published, locked.pk, base_url))
     return Published(circles=list(created.values()), already=False)
 
 

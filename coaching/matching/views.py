@@ -149,9 +149,7 @@ def publish(request: AuthenticatedRequest, programme_id: int, proposal_id: int) 
     """Create the proposal's circles and seats, all or nothing; a second click does nothing more."""
     proposal = _proposal(request, programme_id, proposal_id)
     try:
-        published = proposals.publish_proposal(
-            proposal=proposal, actor=request.user, base_url=request.build_absolute_uri("/")
-        )
+        published = proposals.publish_proposal(proposal=proposal, actor=request.user)
     except CircleRuleError as exc:
         messages.error(request, str(exc))
     else:

@@ -17,9 +17,10 @@ from django.utils.translation import gettext as _
 
 from circles.models import Circle, Membership
 from coaching.accounts.models import User
+from coaching.notifications.kinds import Kind
+from coaching.notifications.services import notify_all
 from coaching.progress.errors import ProgressRuleError
 from coaching.progress.models import Concern, ConcernEvent
-from coaching.progress.notify import tell
 from coaching.progress.services import member_seat
 
 MAX_SUBJECT = 200
@@ -72,6 +73,21 @@ def _handlers(concern: Concern) -> list[User]:
     if concern.to == Concern.To.COACH and concern.coach is not None:
         people.append(concern.coach)
     return people
+
+
+def _tell(
+    people: list[User], kind: Kind, concern: Concern, *, actor: User | None, event: str, now: dt.datetime
+) -> None:
+    # A step of a concern is news once per person: its key names the concern and the step.
+    notify_all(
+        recipients=people,
+        kind=kind,
+        actor=actor,
+        url=_url(concern),
+        dedupe_key=f"concern:{concern.pk}:{event}",
+        params={"subject": concern.subject, "concern": concern.pk},
+        now=now,
+    )
 
 
 def _text(value: str, *, limit: int, message: str, code: str) -> str:
@@ -129,13 +145,7 @@ def raise_concern(
     )
     ConcernEvent.objects.create(concern=concern, actor=member, kind=ConcernEvent.Kind.RAISED, created_at=now)
 
-    def compose(person: User) -> tuple[str, str]:
-        return (
-            _("%(name)s raised a concern: %(subject)s") % {"name": member.name, "subject": concern.subject},
-            _("Please answer it; the member sees your answer and its history."),
-        )
-
-    tell(_handlers(concern), compose, url=_url(concern))
+    _tell(_handlers(concern), Kind.CONCERN_RAISED, concern, actor=member, event="raised", now=now)
     return concern
 
 
@@ -156,14 +166,7 @@ def answer_concern(
     concern.answered_at = concern.answered_at or now
     concern.save(update_fields=["status", "answered_at"])
 
-    def compose(person: User) -> tuple[str, str]:
-        return (
-            _("%(name)s answered your concern: %(subject)s")
-            % {"name": responder.name, "subject": concern.subject},
-            _("Read the answer, follow up, or mark it resolved."),
-        )
-
-    tell([concern.member], compose, url=_url(concern))
+    _tell([concern.member], Kind.CONCERN_ANSWERED, concern, actor=responder, event=f"{event.pk}", now=now)
     return event
 
 
@@ -186,14 +189,7 @@ def follow_up_concern(
         concern.status = Concern.Status.OPEN
         concern.save(update_fields=["status"])
 
-    def compose(person: User) -> tuple[str, str]:
-        return (
-            _("%(name)s followed up a concern: %(subject)s")
-            % {"name": member.name, "subject": concern.subject},
-            _("Please answer it; the member sees your answer and its history."),
-        )
-
-    tell(_handlers(concern), compose, url=_url(concern))
+    _tell(_handlers(concern), Kind.CONCERN_FOLLOWED_UP, concern, actor=member, event=f"{event.pk}", now=now)
     return event
 
 
@@ -221,14 +217,8 @@ def resolve_concern(
     concern.resolved_at = now
     concern.save(update_fields=["status", "resolved_at"])
 
-    def compose(person: User) -> tuple[str, str]:
-        return (
-            _("%(name)s marked a concern resolved: %(subject)s")
-            % {"name": user.name, "subject": concern.subject},
-            _("It stays on record with its history."),
-        )
-
-    tell([concern.member] if not is_member else _handlers(concern), compose, url=_url(concern))
+    told = [concern.member] if not is_member else _handlers(concern)
+    _tell(told, Kind.CONCERN_RESOLVED, concern, actor=user, event="resolved", now=now)
     return event
 
 
@@ -255,21 +245,7 @@ def escalate_overdue_concerns(*, now: dt.datetime | None = None) -> int:
                 concern=concern, actor=None, kind=ConcernEvent.Kind.ESCALATED, created_at=now
             )
 
-            def to_admins(person: User, concern: Concern = concern) -> tuple[str, str]:
-                return (
-                    _("Unanswered concern in %(circle)s: %(subject)s")
-                    % {"circle": concern.circle.name, "subject": concern.subject},
-                    _("It was raised to the coach and has had no answer; it is now yours to answer too."),
-                )
-
-            def to_member(person: User, concern: Concern = concern) -> tuple[str, str]:
-                return (
-                    _("Your concern went to the programme admins: %(subject)s")
-                    % {"subject": concern.subject},
-                    _("Your coach has not answered yet, so the programme admins can answer it now."),
-                )
-
-            tell(_admins(concern), to_admins, url=_url(concern))
-            tell([concern.member], to_member, url=_url(concern))
+            # The admins are told; the member sees the escalation in the concern's history.
+            _tell(_admins(concern), Kind.CONCERN_ESCALATED, concern, actor=None, event="escalated", now=now)
             escalated += 1
     return escalated

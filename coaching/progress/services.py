@@ -18,10 +18,11 @@ from circles.models import Circle, Membership
 from coaching.accounts.models import User
 from coaching.live import logs
 from coaching.live.models import Commitment
+from coaching.notifications.kinds import Kind
+from coaching.notifications.services import notify
 from coaching.progress import metrics
 from coaching.progress.errors import ProgressRuleError
 from coaching.progress.models import MAX_SCORE, MIN_SCORE, CheckIn, CheckInReminder, Goal, Kudos
-from coaching.progress.notify import tell
 
 MAX_TITLE = 200
 MAX_WHY = 1000
@@ -201,14 +202,15 @@ def give_kudos(
         contribution=contribution,
         created_at=now or timezone.now(),
     )
-
-    def compose(person: User) -> tuple[str, str]:
-        return (
-            _("%(name)s thanked you") % {"name": giver.name},
-            _("“%(what)s”") % {"what": contribution},
-        )
-
-    tell([receiver], compose, url=reverse("progress_mine"))
+    notify(
+        recipient=receiver,
+        kind=Kind.KUDOS,
+        actor=giver,
+        url=reverse("progress_mine"),
+        dedupe_key=f"kudos:{kudos.pk}",
+        params={"circle": circle.name, "kudos": kudos.pk},
+        now=kudos.created_at,
+    )
     return kudos
 
 
@@ -219,14 +221,14 @@ def _remind(member: User, week: dt.date, now: dt.datetime) -> bool:
     except IntegrityError:
         return False  # another worker (or an earlier run) already reminded them about this week
 
-    def compose(person: User) -> tuple[str, str]:
-        return (
-            _("How did last week go?"),
-            _("You did not check in on your goals in week %(week)s. A score for each goal takes a minute.")
-            % {"week": metrics.week_label(week)},
-        )
-
-    tell([member], compose, url=reverse("progress_mine"))
+    notify(
+        recipient=member,
+        kind=Kind.CHECK_IN_MISSED,
+        url=reverse("progress_mine"),
+        dedupe_key=f"check_in:{week.isoformat()}:missed",
+        params={"week": metrics.week_label(week)},
+        now=now,
+    )
     return True
 
 

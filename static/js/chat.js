@@ -47,6 +47,7 @@
   const TYPING_SHOWN = 4000;
   const READ_EVERY = 1000;
   const PAGE = 50;
+  const JUMP_PAGE = 200; // the history API's largest page: reaching a linked old message takes few requests
 
   const $ = (id) => document.getElementById(id);
   const ui = {
@@ -135,6 +136,7 @@
   let replyTo = null; // message id
   let editing = null; // message id
   let online = new Set();
+  let revealing = false; // a linked message (#message-<id>) is being brought into view
   const storageKey = `circles.chat.pending.${config.room}.${me.id}`;
 
   function savePending() {
@@ -212,8 +214,9 @@
 
   function fillMessage(li, message) {
     const focusKey = li.contains(document.activeElement) ? document.activeElement.dataset.focusKey : null;
+    const linkedTarget = li.classList.contains("chat-target");
     li.replaceChildren();
-    li.className = "chat-msg";
+    li.className = linkedTarget ? "chat-msg chat-target" : "chat-msg";
     li.id = `seq-${message.seq}`;
     li.dataset.id = message.id;
     li.dataset.seq = message.seq;
@@ -804,7 +807,8 @@
   );
 
   function sendRead() {
-    if (readTimer || document.visibilityState !== "visible" || !ready || !visibleSeqs.size) return;
+    // While a linked message is being brought into view, what flashes by on the way is not read.
+    if (revealing || readTimer || document.visibilityState !== "visible" || !ready || !visibleSeqs.size) return;
     const highest = Math.max(...visibleSeqs);
     if (highest <= readSent) return;
     readTimer = setTimeout(() => {
@@ -829,9 +833,15 @@
   // ---------------------------------------------------------------- older history
   let loadingOlder = false;
   let olderViaSync = 0; // while a sync stands in for the history API: the seq it replays from
+  let olderRequest = Promise.resolve(); // the page being loaded (settled when none is)
 
-  async function loadOlder() {
-    if (loadingOlder || !hasMore) return;
+  function loadOlder(limit = PAGE) {
+    if (loadingOlder || !hasMore) return olderRequest;
+    olderRequest = fetchOlder(limit);
+    return olderRequest;
+  }
+
+  async function fetchOlder(limit) {
     const oldest = floorSeq;
     if (oldest <= 1) {
       hasMore = false;
@@ -843,7 +853,7 @@
     try {
       let data = null;
       if (config.historyUrl) {
-        const response = await fetch(`${config.historyUrl}?before_seq=${oldest}&limit=${PAGE}`, {
+        const response = await fetch(`${config.historyUrl}?before_seq=${oldest}&limit=${limit}`, {
           credentials: "same-origin",
           headers: { Accept: "application/json" },
         });
@@ -878,6 +888,53 @@
   }
 
   ui.scroller.addEventListener("scroll", maybeLoadOlder);
+
+  // ---------------------------------------------------------------- a linked message (#message-<id>)
+  // A notification links to the exact message: load history back to it, scroll to it, highlight it, and
+  // move focus there so keyboard and screen-reader users land on it too.
+
+  function linkedId() {
+    const match = /^#message-(\d{1,18})$/.exec(location.hash);
+    return match ? Number(match[1]) : null;
+  }
+
+  async function reveal(id) {
+    revealing = true;
+    try {
+      while (!nodes.has(id) && hasMore && config.historyUrl) {
+        const floor = floorSeq;
+        await loadOlder(JUMP_PAGE);
+        if (floorSeq === floor) break; // the page failed: stop here rather than ask forever
+      }
+    } finally {
+      revealing = false;
+    }
+    const li = nodes.get(id);
+    if (li) {
+      li.scrollIntoView({ block: "center" });
+      setActive(li);
+      li.classList.remove("chat-target");
+      void li.offsetWidth; // restart the fade when the same message is linked again
+      li.classList.add("chat-target");
+      li.focus({ preventScroll: true });
+      li.addEventListener("blur", () => li.classList.remove("chat-target"), { once: true });
+    }
+    // Read up to what is on screen now, as usual. The observer reports the jump a frame later; measured
+    // here, the messages passed on the way (the newest, shown first) are not taken as read.
+    const box = ui.scroller.getBoundingClientRect();
+    visibleSeqs.clear();
+    for (const node of nodes.values()) {
+      const rect = node.getBoundingClientRect();
+      const shown = Math.min(rect.bottom, box.bottom) - Math.max(rect.top, box.top);
+      if (rect.height && shown >= rect.height / 2) visibleSeqs.add(Number(node.dataset.seq));
+    }
+    sendRead();
+  }
+
+  window.addEventListener("hashchange", () => {
+    const id = linkedId();
+    if (id !== null) reveal(id);
+  });
 
   // ---------------------------------------------------------------- composer
   function setContext(text) {
@@ -1419,9 +1476,11 @@
   }
   savePending();
   if (!hasMore) ui.older.textContent = initial.length ? t("beginning") : t("empty");
+  const linked = linkedId();
   if (divider) ui.scroller.scrollTop = Math.max(0, divider.offsetTop - 8);
   else toBottom();
-  maybeLoadOlder();
+  if (linked !== null) reveal(linked);
+  else maybeLoadOlder();
   connect();
 
   // A small window for the person debugging a flaky network, and for browser tests.

@@ -417,3 +417,78 @@ def test_on_a_phone_the_composer_is_visible_and_works(chromium, daphne_server, d
     assert phone.page.locator("#chat-send").is_visible()
     phone.context.close()
     assert not phone.errors, phone.errors
+
+
+def in_thread(work: Any) -> Any:
+    """Database work in a thread of its own: broadcasts after commit cannot run beside Playwright's loop."""
+    from django.db import connection
+
+    def run() -> Any:
+        try:
+            return work()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result(timeout=60)
+
+
+def test_a_link_to_an_old_message_loads_it_scrolls_to_it_highlights_and_focuses_it(
+    chromium, daphne_server, demo
+):
+    from chat.access import access_room
+    from chat.models import ReadMarker
+    from chat.sending import Send, Sent, send_messages
+    from coaching.accounts.models import User
+    from coaching.notifications.models import Notification
+
+    circle = demo["circles"][1]
+
+    def write_history() -> tuple[Any, ...]:
+        kofi = User.objects.get(username="kofi")
+        room = access_room(kofi, circle["id"])
+        bodies = [f"Update number {n}" for n in range(1, 131)]
+        bodies[4] = "@grace the venue moved to the library"  # seq 5: far before the first page of 50
+        bodies[-1] = "@grace and the time to 18:00"
+        sends = [Send(author=kofi, room=room, client_id=uuid.uuid4(), body=body) for body in bodies]
+        sent = [result for result in send_messages(sends=sends) if isinstance(result, Sent)]
+        assert len(sent) == len(sends)
+        mention = Notification.objects.get(recipient__username="grace", position=5)
+        return room, sent[4].message, sent[-1].message, mention
+
+    room, target, latest, mention = in_thread(write_history)
+    assert target.seq == 5
+    assert mention.url == f"/circles/{circle['id']}/#message-{target.pk}"
+
+    person = Person(
+        chromium, daphne_server, "grace", demo["password"], viewport={"width": 1100, "height": 800}
+    )
+    try:
+        person.page.goto(f"{daphne_server}{mention.url}")
+        shown = person.page.locator(f"#chat-log .chat-msg.chat-target[data-id='{target.pk}']")
+        shown.wait_for(timeout=TIMEOUT)
+        assert "the venue moved to the library" in shown.inner_text()
+        person.page.wait_for_function(
+            f"document.activeElement && document.activeElement.dataset.id === '{target.pk}'", timeout=TIMEOUT
+        )
+        # On screen inside the conversation's scroller, not merely somewhere in the page.
+        assert person.page.evaluate(
+            """id => {
+                const box = document.getElementById('chat-scroller').getBoundingClientRect();
+                const item = document.querySelector(`#chat-log .chat-msg[data-id='${id}']`);
+                const rect = item.getBoundingClientRect();
+                return rect.top >= box.top && rect.bottom <= box.bottom;
+            }""",
+            target.pk,
+        )
+        # Read as usual up to what is on screen: the linked mention is read, the newest one is not.
+        person.page.wait_for_function(
+            "fetch('/notifications/unread/').then(r => r.json()).then(d => d.unread === 1)",
+            polling=250,
+            timeout=TIMEOUT,
+        )
+        marker = in_thread(lambda: ReadMarker.objects.get(room=room, user__username="grace").seq)
+        assert target.seq <= marker < latest.seq
+    finally:
+        person.context.close()
+    assert person.errors == []

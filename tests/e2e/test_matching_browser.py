@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from circles.models import AssignmentAudit, Circle, MatchProposal, Programme
-from coaching.accounts.models import Notice, User
+from coaching.accounts.models import User
 from coaching.matching import tasks
+from coaching.notifications.models import Notification
 from tests.e2e.pages import sign_in
 
 pytestmark = [pytest.mark.browser]
@@ -89,7 +90,9 @@ def test_an_admin_proposes_moves_one_member_and_publishes_the_circles(chromium, 
 
     assert AssignmentAudit.objects.filter(source="matching", action="assign").count() == 4
     pedro_user = User.objects.get(username="pedro")
-    assert Notice.objects.filter(user=pedro_user, url__startswith="/circles/").exists()
+    assert Notification.objects.filter(
+        recipient=pedro_user, kind="circle_added", url__startswith="/circles/"
+    ).exists()
 
 
 def test_the_proposal_page_follows_a_running_proposal_by_itself(chromium, daphne_server, demo):

@@ -73,7 +73,7 @@ def test_a_weekly_session_goes_from_a_suggested_slot_to_a_commitment_done(people
     # downloads the first one's .ics.
     send_due_reminders(now=first.starts_at - dt.timedelta(hours=20))
     camila.go("/")
-    assert "Círculo semanal" in camila.page.inner_text("#notices")
+    assert "Círculo semanal" in camila.page.inner_text("#home-notifications")
     item = camila.page.locator(f"#upcoming-sessions [data-session-id='{first.pk}']")
     assert first.starts_at.astimezone(bogota).strftime("%H:%M") in item.locator(".session-start").inner_text()
     assert "America/Bogota" in item.inner_text()

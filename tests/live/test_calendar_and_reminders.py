@@ -5,15 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.core import mail
 from icalendar import Calendar
 
 from circles.models import Circle
-from coaching.accounts.models import Notice, User
+from coaching.accounts.models import User
 from coaching.live.calendar import calendar_token, feed_ics, session_ics
 from coaching.live.models import LiveSession
 from coaching.live.reminders import send_due_reminders
 from coaching.live.scheduling import schedule_session, sessions_for
+from coaching.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -68,18 +68,22 @@ def test_reminders_go_out_once_a_day_before_and_once_just_before(series):
     day_before = session.starts_at - dt.timedelta(hours=23)
     reminded = send_due_reminders(now=day_before)
     assert reminded == 7  # Lucía and her six members
-    assert len(mail.outbox) == 7
     assert send_due_reminders(now=day_before + dt.timedelta(minutes=1)) == 0
-    camila_mail = next(m for m in mail.outbox if m.to == ["camila@demo.circles.example"])
-    assert camila_mail.subject == "Mañana: Círculo semanal"  # Camila reads Spanish
-    assert "11:00" in camila_mail.body  # 16:00 UTC is 11:00 in Bogotá
-    assert "America/Bogota" in camila_mail.body
-    mail.outbox.clear()
+    tomorrow = Notification.objects.filter(kind="session_tomorrow")
+    assert tomorrow.count() == 7
+    camilas = tomorrow.get(recipient__username="camila")
+    assert camilas.url == f"/sessions/{session.pk}/"
+    assert camilas.params == {
+        "circle": "Puentes",
+        "title": "Círculo semanal",
+        "starts_at": "2027-10-28T16:00:00+00:00",  # 18:00 in Lucía's zone, told in UTC, read on each clock
+    }
+    assert camilas.email_due_at is not None  # an email is planned, past Camila's quiet hours
     assert send_due_reminders(now=session.starts_at - dt.timedelta(minutes=10)) == 7
     assert send_due_reminders(now=session.starts_at - dt.timedelta(minutes=5)) == 0
-    kofi_notices = Notice.objects.filter(user__username="camila")
-    assert kofi_notices.count() == 2
-    assert kofi_notices.first().url == f"/sessions/{session.pk}/"
+    starting = Notification.objects.get(recipient__username="camila", kind="session_starting")
+    assert starting.dedupe_key == f"session:{session.pk}:starting"
+    assert starting.email_due_at == session.starts_at - dt.timedelta(minutes=10)  # urgent: quiet hours or not
 
 
 def test_a_session_starting_soon_gets_only_the_soon_reminder(series):

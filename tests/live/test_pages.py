@@ -15,11 +15,15 @@ from django.utils.translation import gettext
 from icalendar import Calendar
 
 from circles.models import Circle
-from coaching.accounts.models import AvailabilityWindow, Notice, User
+from coaching.accounts.models import AvailabilityWindow, User
 from coaching.live import logs
 from coaching.live.calendar import calendar_token
 from coaching.live.models import Attendance, Commitment, LiveSession, SessionLog
+from coaching.live.reminders import send_due_reminders
 from coaching.live.scheduling import schedule_session
+from coaching.notifications.kinds import Kind
+from coaching.notifications.models import Notification
+from coaching.notifications.services import notify
 
 pytestmark = pytest.mark.django_db
 
@@ -141,7 +145,7 @@ def test_the_feed_needs_no_sign_in_but_an_unknown_token_is_404(client, series, u
     assert response.status_code == 200
 
 
-def test_commitments_and_notices_are_for_signed_in_people_and_only_their_own(client, ended):
+def test_commitments_are_for_signed_in_people_and_only_their_own(client, ended):
     (camilas,) = logs.add_commitments(
         coach=user("lucia.coach"),
         session=ended,
@@ -149,21 +153,14 @@ def test_commitments_and_notices_are_for_signed_in_people_and_only_their_own(cli
             logs.CommitmentDraft(member=user("camila"), text="Ask for feedback", due_on=dt.date(2027, 11, 3))
         ],
     )
-    notice = Notice.objects.create(user=user("camila"), text="Tomorrow: Círculo semanal", url="/sessions/1/")
     for url in [reverse("commitments"), reverse("commitment_close", args=[camilas.pk])]:
         assert client.get(url).status_code in (302, 405)
-    assert client.post(reverse("notice_open", args=[notice.pk])).status_code == 302
-    notice.refresh_from_db()
-    assert notice.read_at is None  # the anonymous post went to sign-in
     for username in ["mateo", "lucia.coach"]:
         client.force_login(user(username))
         close = client.post(reverse("commitment_close", args=[camilas.pk]), {"status": "done"})
         assert close.status_code == 404
-        assert client.post(reverse("notice_open", args=[notice.pk])).status_code == 404
     camilas.refresh_from_db()
-    notice.refresh_from_db()
     assert camilas.status == "open"
-    assert notice.read_at is None
 
 
 # Scheduling.
@@ -553,34 +550,37 @@ def test_the_open_commitments_include_shows_the_last_sessions_open_ones(series, 
     assert "is-overdue" in html
 
 
-# Notices.
+# The newest notifications on the home page.
 
 
-def test_unread_notices_are_listed_and_opening_one_marks_it_read(client, series):
+def test_the_home_page_shows_the_newest_unread_notifications_and_opening_one_reads_it(client, series):
     camila = user("camila")
-    notice = Notice.objects.create(
-        user=camila, text="Mañana: Círculo semanal", url=f"/sessions/{series[0].pk}/"
-    )
-    Notice.objects.create(user=user("mateo"), text="Mateo's own notice")
+    Notification.objects.all().delete()  # seating the demo told everyone already
+    send_due_reminders(now=series[0].starts_at - dt.timedelta(hours=23))
     client.force_login(camila)
     home = client.get(reverse("home")).content.decode()
-    assert "Mañana: Círculo semanal" in home
-    assert "Mateo's own notice" not in home
-    response = client.post(reverse("notice_open", args=[notice.pk]))
+    told = Notification.objects.get(recipient=camila, kind=Kind.SESSION_TOMORROW)
+    assert "Círculo semanal" in home
+    assert f'data-notification-id="{told.pk}"' in home
+    assert reverse("notifications") in home
+    assert not Notification.objects.filter(recipient=user("mateo"), pk=told.pk).exists()
+    response = client.post(reverse("notification_open", args=[told.pk]))
     assert response["Location"] == f"/sessions/{series[0].pk}/"
-    notice.refresh_from_db()
-    assert notice.read_at is not None
-    assert "Mañana: Círculo semanal" not in client.get(reverse("home")).content.decode()
+    assert 'id="home-notifications"' not in client.get(reverse("home")).content.decode()
 
 
-def test_a_notice_never_redirects_off_site_and_all_can_be_marked_read(client, demo):
-    camila = user("camila")
-    odd = Notice.objects.create(user=camila, text="odd", url="https://evil.example/")
-    Notice.objects.create(user=camila, text="another")
-    client.force_login(camila)
-    assert client.post(reverse("notice_open", args=[odd.pk]))["Location"] == reverse("home")
-    assert client.post(reverse("notices_read_all"))["Location"] == reverse("home")
-    assert not Notice.objects.filter(user=camila, read_at__isnull=True).exists()
+def test_someone_elses_notification_is_not_on_my_home_page(client, demo):
+    Notification.objects.all().delete()
+    notify(
+        recipient=user("mateo"),
+        kind=Kind.KUDOS,
+        actor=user("camila"),
+        url="/progress/",
+        dedupe_key="kudos:x",
+        params={"circle": "Puentes"},
+    )
+    client.force_login(user("camila"))
+    assert 'id="home-notifications"' not in client.get(reverse("home")).content.decode()
 
 
 def test_the_home_page_sections_cost_the_same_queries_however_much_they_show(
@@ -611,9 +611,15 @@ def test_the_home_page_sections_cost_the_same_queries_however_much_they_show(
         ],
     )
     for i in range(4):
-        Notice.objects.create(user=camila, text=f"Notice {i}", url="/")
+        notify(
+            recipient=camila,
+            kind=Kind.ANNOUNCEMENT,
+            url="/",
+            dedupe_key=f"test:{i}",
+            params={"programme": "Puentes", "title": f"News {i}"},
+        )
     with django_assert_num_queries(len(empty.captured_queries)):
         page = client.get(reverse("home")).content.decode()
     assert page.count('class="card session-item"') == 3
     assert page.count("Step ") == 4
-    assert page.count("Notice ") == 4
+    assert page.count("News ") == 4

@@ -22,8 +22,9 @@ from circles.models import (
     MatchProposal,
     Membership,
 )
-from coaching.accounts.models import Notice, User
+from coaching.accounts.models import User
 from coaching.matching import problems, proposals, tasks
+from coaching.notifications.models import Notification
 from tests.circles.conftest import person
 
 pytestmark = pytest.mark.django_db
@@ -564,34 +565,34 @@ def test_a_coach_filled_up_meanwhile_makes_publishing_refuse(matcher, world):
     assert not AssignmentAudit.objects.filter(source="matching").exists()
 
 
-def test_people_hear_of_their_circle_after_commit_by_email_and_notice(
+def test_people_hear_of_their_circle_once_each_from_the_seat_they_get(
     world, client, django_capture_on_commit_callbacks
 ):
     client.force_login(world.admin)
     proposal = Matcher(client, world, django_capture_on_commit_callbacks).propose()
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        proposals.publish_proposal(proposal=proposal, actor=world.admin, base_url="https://circles.example/")
-        assert mail.outbox == []  # nothing leaves before the transaction commits
-        assert not Notice.objects.exists()
-    for callback in callbacks:
-        callback()
+    with django_capture_on_commit_callbacks(execute=True):
+        proposals.publish_proposal(proposal=proposal, actor=world.admin)
     proposal.refresh_from_db()
-    coaches = {int(c["coach"]) for c in proposal.solution["circles"]}
-    recipients = sorted(m.to[0] for m in mail.outbox)
-    expected = [m.email for m in world.members] + [User.objects.get(pk=c).email for c in coaches]
-    assert recipients == sorted(expected)
+    assert mail.outbox == []  # nothing is sent from here: each notification plans its own email
+    circles = proposal.solution["circles"]
+    published = proposal.solution["published"].values()
+    added = Notification.objects.filter(
+        kind="circle_added", url__in=[reverse("circle", args=[pk]) for pk in published]
+    )
+    # Each member once, each coach once per circle they coach (a seat is the news).
+    assert sorted(added.values_list("recipient_id", flat=True)) == sorted(
+        [int(c["coach"]) for c in circles] + [int(m) for c in circles for m in c["members"]]
+    )
     member = world.members[0]
     seat = active_seats(member)[0]
-    letter = next(m for m in mail.outbox if m.to == [member.email])
-    assert seat.circle.name in letter.subject
-    assert f"https://circles.example/circles/{seat.circle_id}/" in letter.body
-    assert "It meets every week: Tue" in letter.body
-    notice = Notice.objects.get(user=member)
-    assert notice.url == reverse("circle", args=[seat.circle_id])
-    assert seat.circle.name in notice.text
-    assert Notice.objects.filter(user=world.coach).count() == sum(
-        1 for c in proposal.solution["circles"] if c["coach"] == str(world.coach.pk)
-    )
+    told = added.get(recipient=member)
+    assert told.url == reverse("circle", args=[seat.circle_id])
+    assert told.params["circle"] == seat.circle.name
+    assert told.actor == world.admin
+    assert told.dedupe_key == f"seat:{seat.pk}:added"
+    assert told.email_due_at is not None
+    assert not added.filter(recipient=world.admin).exists()
+    assert Notification.objects.filter(recipient=member, url=told.url).count() == 1  # told once, not twice
 
 
 def test_a_removed_member_is_matched_again_by_a_new_proposal(matcher, world):
@@ -704,9 +705,7 @@ def test_two_admins_publishing_at_once_publish_once(world) -> None:
     def publish() -> None:
         barrier.wait()
         try:
-            results.append(
-                proposals.publish_proposal(proposal=proposal, actor=world.admin, base_url="http://x/")
-            )
+            results.append(proposals.publish_proposal(proposal=proposal, actor=world.admin))
         except CircleRuleError as error:
             errors.append(error)
         finally:

@@ -9,10 +9,10 @@ from django.core import mail
 from django.utils import translation
 from django.utils.translation import gettext
 
-from coaching.accounts.models import Notice
 from coaching.live import logs
 from coaching.live.errors import SessionRuleError
 from coaching.live.models import Commitment
+from coaching.notifications.models import Notification
 from coaching.progress import services
 from coaching.progress.errors import ProgressRuleError
 from coaching.progress.models import CheckIn, CheckInReminder, Goal, Kudos
@@ -145,10 +145,10 @@ def test_kudos_thank_a_member_of_the_same_circle_for_something_specific(
         user("kofi"),
         "Shared his checklist",
     )
-    notice = Notice.objects.get(user=user("kofi"))
-    assert "Grace Achieng thanked you" in notice.text
-    assert notice.url == "/progress/"
-    assert [m.to for m in mail.outbox] == [["kofi@demo.circles.example"]]
+    thanks = Notification.objects.get(recipient=user("kofi"), kind="kudos")
+    assert (thanks.actor, thanks.url, thanks.dedupe_key) == (user("grace"), "/progress/", f"kudos:{kudos.pk}")
+    assert thanks.email_due_at is None  # kudos reach email only through the daily digest
+    assert not mail.outbox
 
 
 @pytest.mark.parametrize(
@@ -169,9 +169,7 @@ def test_kudos_rules(demo, harambee, giver, receiver, contribution, match):
     assert not Kudos.objects.exists()
 
 
-def test_a_missed_week_brings_one_gentle_reminder_by_notice_and_email(
-    demo, django_capture_on_commit_callbacks
-):
+def test_a_missed_week_brings_one_gentle_reminder(demo, django_capture_on_commit_callbacks):
     mail.outbox.clear()
     kofi, grace = user("kofi"), user("grace")  # Accra (UTC+0) and Nairobi (UTC+3)
     set_on = dt.datetime(2026, 2, 25, 12, tzinfo=UTC)  # a Wednesday: the week after is the first full one
@@ -195,17 +193,18 @@ def test_a_missed_week_brings_one_gentle_reminder_by_notice_and_email(
     assert list(CheckInReminder.objects.values_list("member__username", "week")) == [
         ("kofi", dt.date(2026, 3, 2))
     ]
-    notice = Notice.objects.get(user=kofi)
-    assert "2026-W10" in notice.text
-    assert notice.url == "/progress/"
-    assert [m.to for m in mail.outbox] == [["kofi@demo.circles.example"]]
-    assert "How did last week go?" in mail.outbox[0].subject
-    assert not Notice.objects.filter(user=grace).exists()
+    reminder = Notification.objects.get(recipient=kofi, kind="check_in_missed")
+    assert reminder.params == {"week": "2026-W10"}
+    assert reminder.url == "/progress/"
+    assert not mail.outbox  # the daily digest carries it
+    assert not Notification.objects.filter(recipient=grace, kind="check_in_missed").exists()
 
 
-def test_the_reminder_is_in_the_members_language_and_skips_closed_goals_and_people_who_left(
+def test_the_reminder_skips_closed_goals_and_people_who_left_and_reads_in_the_members_language(
     demo, django_capture_on_commit_callbacks
 ):
+    from coaching.notifications.texts import describe
+
     set_on = dt.datetime(2026, 2, 18, 12, tzinfo=UTC)
     goal_of("camila", now=set_on)  # Camila reads the site in Spanish
     closed = goal_of("mateo", now=set_on)
@@ -214,23 +213,9 @@ def test_the_reminder_is_in_the_members_language_and_skips_closed_goals_and_peop
     user("valentina").memberships.update(left_at=set_on)
     with django_capture_on_commit_callbacks(execute=True):
         assert services.remind_missed_check_ins(now=dt.datetime(2026, 3, 4, 15, tzinfo=UTC)) == 1
-    (notice,) = Notice.objects.all()
-    assert notice.user == user("camila")
+    (reminder,) = Notification.objects.filter(kind="check_in_missed")
+    assert reminder.recipient == user("camila")
     with translation.override("es"):
-        assert notice.text.startswith(gettext("How did last week go?"))
-
-
-def test_people_are_told_in_their_own_language_once_each_after_commit(
-    demo, django_capture_on_commit_callbacks
-):
-    from coaching.progress.notify import tell
-
-    camila, kofi = user("camila"), user("kofi")
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        tell([camila, kofi, camila], lambda person: (translation.get_language(), "body"), url="/progress/")
-        assert not Notice.objects.exists()  # nothing before the commit
-    assert len(callbacks) == 1
-    assert dict(Notice.objects.values_list("user__username", "text")) == {
-        "camila": "es. body",
-        "kofi": "en. body",
-    }
+        assert describe(reminder, zone=user("camila").zone) == gettext(
+            "How did week %(week)s go? Check in on your goals"
+        ) % {"week": "2026-W09"}

@@ -8,9 +8,12 @@ from django import template
 
 from circles.access import is_coach_of
 from circles.models import Circle
-from coaching.live import logs, notices, selectors
+from coaching.live import logs, selectors
+from coaching.notifications import selectors as notifications
+from coaching.notifications.texts import describe
 
 register = template.Library()
+HOME_NOTIFICATIONS = 5
 
 
 @register.inclusion_tag("live/_circle_sessions.html", takes_context=True)
@@ -28,11 +31,13 @@ def circle_sessions(context: template.Context, circle: Circle) -> dict[str, Any]
 
 @register.inclusion_tag("live/_home.html", takes_context=True)
 def home_sessions(context: template.Context) -> dict[str, Any]:
-    """Unread notices, upcoming sessions and open commitments for the home page."""
+    """The newest unread notifications, upcoming sessions and open commitments for the home page."""
     user = context["request"].user
     mine, coached_overdue = logs.home_commitments(user=user)
+    # A glance only: the few newest, of which the unread; the notifications page has the rest.
+    newest = notifications.recent(user=user, limit=HOME_NOTIFICATIONS)
     return {
-        "notices": notices.unread_notices(user=user),
+        "notifications": [(n, describe(n, zone=user.zone)) for n in newest if n.read_at is None],
         "sessions": selectors.upcoming_sessions(user=user),
         "commitments": mine,
         "coached_overdue": coached_overdue,
