@@ -190,6 +190,16 @@ def _items(notifications: Iterable[Notification], user: User) -> list[Item]:
     ]
 
 
+def _lock_unsent(ids: Iterable[int]) -> list[Notification]:
+    """Those of `ids` still unread and un-emailed, oldest first, locked (skipping rows another run holds)."""
+    return list(
+        Notification.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(pk__in=ids, emailed_at__isnull=True, read_at__isnull=True)
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
+
+
 def _email_notifications(
     *,
     user: User,
@@ -203,12 +213,7 @@ def _email_notifications(
     burst finds the send already made even if more messages joined it since.
     """
     with transaction.atomic():
-        rows = list(
-            Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk__in=ids, emailed_at__isnull=True, read_at__isnull=True)
-            .select_related("actor")
-            .order_by("created_at", "id")
-        )
+        rows = _lock_unsent(ids)
         if not rows:
             return Outcome.NOTHING
         first = rows[0]
@@ -336,12 +341,7 @@ def _send_digest(*, user: User, key: str, now: dt.datetime) -> Outcome:
     if not ids:
         return Outcome.NOTHING
     with transaction.atomic():
-        rows = list(
-            Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk__in=ids, emailed_at__isnull=True, read_at__isnull=True)
-            .select_related("actor")
-            .order_by("created_at", "id")
-        )
+        rows = _lock_unsent(ids)
         if not rows:
             return Outcome.NOTHING
 
