@@ -13,12 +13,12 @@ from typing import Any
 from django.urls import reverse
 
 from chat.access import room_people
-from chat.models import Mention, Message, Room
+from chat.models import Mention, Message, ReadMarker, Room
 from circles.models import Membership
 from coaching.accounts.models import User
 from coaching.notifications.kinds import Kind
 from coaching.notifications.models import Notification
-from coaching.notifications.services import notify
+from coaching.notifications.services import mark_conversation_read, notify
 
 
 def may_notify(*, room: Room, mentioned: bool, reply_to: int | None) -> bool:
@@ -98,4 +98,24 @@ def notify_about_message(*, message_id: int) -> list[Notification]:
         )
         if notification is not None:
             told.append(notification)
+    _read_already(told, room=room)
     return told
+
+
+def _read_already(told: list[Notification], *, room: Room) -> None:
+    """Whoever read the room past the message before the worker got to it is not told again later."""
+    # Each notification is committed before this reads the markers, and reading the room marks what is
+    # committed then: whichever comes second sees the other, so a read racing the worker is never lost.
+    if not told:
+        return
+    seen = dict(
+        ReadMarker.objects.filter(room=room, user_id__in=[n.recipient_id for n in told]).values_list(
+            "user_id", "seq"
+        )
+    )
+    for notification in told:
+        up_to = seen.get(notification.recipient_id, 0)
+        if notification.position is not None and up_to >= notification.position:
+            mark_conversation_read(
+                user=notification.recipient, conversation=notification.conversation, up_to=up_to
+            )

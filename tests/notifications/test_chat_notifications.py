@@ -198,3 +198,12 @@ async def test_the_bell_count_drops_live_when_the_room_is_read(demo):
         await chat.disconnect()
     finally:
         await bell.disconnect()
+
+
+def test_someone_who_read_the_room_before_the_worker_ran_is_not_emailed_later(room):
+    # The broadcast can reach Grace's open page, and her page read it, before the worker tells her.
+    message = post(user("kofi"), room, "@grace are you there?").message
+    mark_read(user=user("grace"), room=room, seq=message.seq)
+    tasks.notify_about_message(message.pk)
+    (told,) = about_messages().filter(recipient__username="grace")
+    assert told.read_at is not None
