@@ -68,7 +68,14 @@ def announce(*, actor: User, programme: Programme, title: str, body: str) -> Ann
         actor=actor,
         url=reverse("announcement", args=[announcement.pk]),
         dedupe_key=f"announcement:{announcement.pk}",
-        params={"programme": programme.name, "title": title, "announcement": announcement.pk},
+        # The email carries the announcement itself: its text, and its HTML already sanitised above.
+        params={
+            "programme": programme.name,
+            "title": title,
+            "announcement": announcement.pk,
+            "body_text": body,
+            "body_html": announcement.body_html,
+        },
     )
     return announcement
 

@@ -176,6 +176,15 @@ class Item:
     snippet: str
     when: str
     url: str
+    body_text: str = ""  # an announcement's own text (its markdown source)
+    body_html: str = ""  # and its HTML, sanitised when the announcement was stored
+
+
+def _announcement(notification: Notification) -> dict[str, str]:
+    if notification.kind != Kind.ANNOUNCEMENT:
+        return {}
+    params = notification.params
+    return {"body_text": str(params.get("body_text", "")), "body_html": str(params.get("body_html", ""))}
 
 
 def _items(notifications: Iterable[Notification], user: User) -> list[Item]:
@@ -185,6 +194,7 @@ def _items(notifications: Iterable[Notification], user: User) -> list[Item]:
             snippet=n.snippet,
             when=local_time(n.created_at, user),
             url=absolute(n.url),
+            **_announcement(n),
         )
         for n in notifications
     ]

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 
 from circles import announcements
 from circles.errors import CircleRuleError
 from circles.models import Announcement, Membership, Programme
 from coaching.accounts.models import User
+from coaching.notifications.emails import send_due_emails
 from coaching.notifications.models import Notification
+from tests.notifications.smtp import smtp_server, text_of  # noqa: F401  (a real SMTP server)
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +59,8 @@ def test_it_tells_every_current_member_and_coach_once_and_they_can_read_it(clien
         "programme": programme.name,
         "title": "Kick-off on Monday",
         "announcement": announcement.pk,
+        "body_text": "Bring **one** question.\n\n<script>x</script>",
+        "body_html": announcement.body_html,
     }
     assert camilas.url == f"/announcements/{announcement.pk}/"
     assert camilas.dedupe_key == f"announcement:{announcement.pk}"
@@ -135,3 +142,19 @@ def test_a_member_who_left_no_longer_reads_it(client, programme):
     assert client.get(reverse("announcement", args=[announcement.pk])).status_code == 200
     Membership.objects.filter(user=camila).update(left_at="2026-01-01T00:00Z")
     assert client.get(reverse("announcement", args=[announcement.pk])).status_code == 404
+
+
+def test_the_email_carries_the_announcement_itself(programme, smtp_server):  # noqa: F811
+    announcements.announce(
+        actor=user("ana.admin"),
+        programme=programme,
+        title="Kick-off on Monday",
+        body="Bring **one** question.\n\n<script>alert(1)</script>",
+    )
+    # A day later every quiet hour has passed, wherever each person lives.
+    assert send_due_emails(now=timezone.now() + dt.timedelta(days=1)) >= 1
+    (email,) = smtp_server.to("camila")
+    assert "Bring **one** question." in text_of(email)
+    html = text_of(email, "html")
+    assert "<strong>one</strong>" in html
+    assert "<script>" not in html
