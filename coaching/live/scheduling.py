@@ -7,6 +7,7 @@ import uuid
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +18,7 @@ from coaching.accounts.models import User
 from coaching.live.errors import SessionRuleError
 from coaching.live.models import LiveSession
 from coaching.live.reminders import session_params
+from coaching.live.selectors import busy_sessions
 from coaching.notifications.kinds import Kind
 from coaching.notifications.services import notify_all
 
@@ -63,6 +65,9 @@ def schedule_session(
     starts = [local_to_utc(local_start + dt.timedelta(weeks=week), coach.timezone) for week in range(weeks)]
     if starts[0] <= timezone.now():
         raise SessionRuleError(_("A session must start in the future."), code="in_the_past")
+    _lock_calendars(coach=coach, circle=circle)
+    for start in starts:
+        _refuse_overlap(coach=coach, circle=circle, starts_at=start, duration_minutes=duration_minutes)
     series = uuid.uuid4() if weeks > 1 else None
     sessions = LiveSession.objects.bulk_create(
         LiveSession(
@@ -79,6 +84,40 @@ def schedule_session(
     )
     _tell_scheduled(coach=coach, circle=circle, first=sessions[0])
     return sessions
+
+
+def _lock_calendars(*, coach: User, circle: Circle) -> None:
+    # Two schedulings at once for the same circle or coach wait for each other, so neither double-books.
+    coached = Membership.objects.coaches().filter(user=coach).values("circle_id")
+    list(
+        Circle.objects.select_for_update()
+        .filter(Q(pk=circle.pk) | Q(pk__in=coached))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _refuse_overlap(
+    *, coach: User, circle: Circle, starts_at: dt.datetime, duration_minutes: int, exclude: int | None = None
+) -> None:
+    clashes = busy_sessions(
+        circle=circle,
+        coach=coach,
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(minutes=duration_minutes),
+        exclude=exclude,
+    )
+    if clashes:
+        clash = clashes[0]
+        raise SessionRuleError(
+            _("This overlaps “%(title)s” of %(circle)s at %(time)s; pick another time.")
+            % {
+                "title": clash.title,
+                "circle": clash.circle.name,
+                "time": clash.starts_at.astimezone(coach.zone).strftime("%Y-%m-%d %H:%M"),
+            },
+            code="overlap",
+        )
 
 
 def _tell_scheduled(*, coach: User, circle: Circle, first: LiveSession) -> None:

@@ -20,6 +20,34 @@ SLOT_COUNT = 5
 LEAD = dt.timedelta(hours=1)  # a slot starting in minutes is no use to anyone
 
 
+BUSY = [LiveSession.Status.SCHEDULED, LiveSession.Status.LIVE]
+
+
+def busy_sessions(
+    *,
+    circle: Circle,
+    coach: User,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    exclude: int | None = None,
+) -> list[LiveSession]:
+    """Scheduled or live sessions within [starts_at, ends_at) of the circle or of one the coach coaches."""
+    circles = Membership.objects.coaches().filter(user=coach).values("circle_id")
+    sessions = LiveSession.objects.filter(
+        Q(circle=circle) | Q(circle_id__in=circles),
+        status__in=BUSY,
+        starts_at__lt=ends_at,
+        starts_at__gt=starts_at - LONGEST_SESSION,
+    ).select_related("circle")
+    if exclude is not None:
+        sessions = sessions.exclude(pk=exclude)
+    return [s for s in sessions.order_by("starts_at") if _ends(s) > starts_at]
+
+
+def _ends(session: LiveSession) -> dt.datetime:
+    return session.starts_at + dt.timedelta(minutes=session.duration_minutes)
+
+
 def _not_over(sessions: list[LiveSession], *, now: dt.datetime) -> list[LiveSession]:
     return [s for s in sessions if s.starts_at + dt.timedelta(minutes=s.duration_minutes) > now]
 
@@ -104,6 +132,13 @@ def suggested_slots(
     """The best slot of each of the next days for the circle's people (waking hours, their availability)."""
     now = now or timezone.now()
     people, users = _people(circle)
+    # A slot clashing with a session of this circle or another of the coach's is never offered.
+    busy = [
+        (s.starts_at, _ends(s))
+        for s in busy_sessions(
+            circle=circle, coach=coach, starts_at=now, ends_at=now + dt.timedelta(days=SLOT_DAYS + 1)
+        )
+    ]
     # Candidates start on UTC half-hours; ask for them all, then keep the ones ahead of us.
     slots = find_slots(
         people, first_day=now.astimezone(dt.UTC).date(), days=SLOT_DAYS + 1, minutes=minutes, best=10_000
@@ -112,6 +147,8 @@ def suggested_slots(
     chosen: dict[dt.date, Slot] = {}
     for slot in slots:
         day = slot.starts_at.astimezone(coach.zone).date()
+        if any(start < slot.ends_at and slot.starts_at < end for start, end in busy):
+            continue
         if now + LEAD <= slot.starts_at <= now + dt.timedelta(days=SLOT_DAYS) and day not in chosen:
             chosen[day] = slot
             if len(chosen) == SLOT_COUNT:
