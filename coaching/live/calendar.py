@@ -35,6 +35,9 @@ def _event(session: LiveSession, *, base_url: str) -> Event:
         event.add("description", session.agenda)
     if session.status == LiveSession.Status.ENDED:
         event.add("status", "CONFIRMED")
+    if session.status == LiveSession.Status.CANCELLED:
+        # Kept in the feed, marked: calendar apps that had the event take it off (or strike it through).
+        event.add("status", "CANCELLED")
     return event
 
 

@@ -51,6 +51,8 @@ class AttendanceLine:
 def log_is_open(session: LiveSession, *, now: dt.datetime | None = None) -> bool:
     """A log is written once the session is live or over (or its start time has passed)."""
     now = now or timezone.now()
+    if session.status == LiveSession.Status.CANCELLED:
+        return False
     return session.status != LiveSession.Status.SCHEDULED or session.starts_at <= now
 
 

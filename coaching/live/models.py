@@ -18,6 +18,7 @@ class LiveSession(models.Model):
         SCHEDULED = "scheduled", _("scheduled")
         LIVE = "live", _("live")
         ENDED = "ended", _("ended")
+        CANCELLED = "cancelled", _("cancelled")
 
     circle = models.ForeignKey(
         Circle, on_delete=models.CASCADE, related_name="live_sessions", verbose_name=_("circle")
@@ -44,6 +45,8 @@ class LiveSession(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     reminded_day_before_at = models.DateTimeField(null=True, blank=True)
     reminded_soon_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    cancel_reason = models.CharField(_("reason for cancelling"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("live session")

@@ -37,11 +37,13 @@ def session_params(session: LiveSession) -> dict[str, str]:
 
 
 def _remind(session: LiveSession, *, soon: bool, now: dt.datetime) -> int:
+    which = "starting" if soon else "tomorrow"
     told = notify_all(
         recipients=_people(session),
         kind=Kind.SESSION_STARTING if soon else Kind.SESSION_TOMORROW,
         url=reverse("session_room", args=[session.pk]),
-        dedupe_key=f"session:{session.pk}:{'starting' if soon else 'tomorrow'}",
+        # The start is in the key: a rescheduled session is reminded again, about its new time.
+        dedupe_key=f"session:{session.pk}:{which}:{session.starts_at.timestamp():.0f}",
         params=session_params(session),
         now=now,
     )

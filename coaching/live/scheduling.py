@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -53,11 +53,7 @@ def schedule_session(
     """Schedule one session, or `weeks` weekly ones, at `local_start` in the coach's zone."""
     if not is_coach_of(user=coach, circle_id=circle.pk):
         raise SessionRuleError(_("Only the circle's coach can schedule its sessions."), code="forbidden")
-    title = title.strip()
-    if not title or len(title) > 200:
-        raise SessionRuleError(_("A session needs a title of 1 to 200 characters."), code="bad_title")
-    if not 15 <= duration_minutes <= 480:
-        raise SessionRuleError(_("A session lasts from 15 minutes to 8 hours."), code="bad_duration")
+    title = _checked(title=title, duration_minutes=duration_minutes)
     if not 1 <= weeks <= MAX_WEEKS:
         raise SessionRuleError(
             _("A weekly series has from 1 to %(max)d sessions.") % {"max": MAX_WEEKS}, code="bad_weeks"
@@ -84,6 +80,103 @@ def schedule_session(
     )
     _tell_scheduled(coach=coach, circle=circle, first=sessions[0])
     return sessions
+
+
+def _checked(*, title: str, duration_minutes: int) -> str:
+    title = title.strip()
+    if not title or len(title) > 200:
+        raise SessionRuleError(_("A session needs a title of 1 to 200 characters."), code="bad_title")
+    if not 15 <= duration_minutes <= 480:
+        raise SessionRuleError(_("A session lasts from 15 minutes to 8 hours."), code="bad_duration")
+    return title
+
+
+def _locked_scheduled(*, coach: User, session: LiveSession) -> LiveSession:
+    """The session locked, when `coach` coaches its circle and it has not started, ended or been cancelled."""
+    if not is_coach_of(user=coach, circle_id=session.circle_id):
+        raise SessionRuleError(_("Only the circle's coach can change its sessions."), code="forbidden")
+    locked = LiveSession.objects.select_for_update().select_related("circle").get(pk=session.pk)
+    if locked.status != LiveSession.Status.SCHEDULED:
+        messages = {
+            LiveSession.Status.LIVE: _("This session is live; it can no longer be changed or cancelled."),
+            LiveSession.Status.ENDED: _("This session has ended; it can no longer be changed or cancelled."),
+            LiveSession.Status.CANCELLED: _("This session was cancelled."),
+        }
+        raise SessionRuleError(messages[LiveSession.Status(locked.status)], code="not_scheduled")
+    return locked
+
+
+def _people_of(circle: Circle) -> models.QuerySet[User]:
+    return User.objects.filter(
+        pk__in=Membership.objects.current().filter(circle=circle).values("user_id"), is_active=True
+    )
+
+
+@transaction.atomic
+def reschedule_session(
+    *,
+    coach: User,
+    session: LiveSession,
+    title: str,
+    agenda: str,
+    local_start: dt.datetime,
+    duration_minutes: int,
+) -> LiveSession:
+    """Edit a scheduled session (time in the coach's zone); members are told only when its time changed."""
+    title = _checked(title=title, duration_minutes=duration_minutes)
+    session = _locked_scheduled(coach=coach, session=session)
+    starts_at = local_to_utc(local_start, coach.timezone)
+    moved = starts_at != session.starts_at
+    if moved and starts_at <= timezone.now():
+        raise SessionRuleError(_("A session must start in the future."), code="in_the_past")
+    if moved or duration_minutes != session.duration_minutes:
+        _lock_calendars(coach=coach, circle=session.circle)
+        _refuse_overlap(
+            coach=coach,
+            circle=session.circle,
+            starts_at=starts_at,
+            duration_minutes=duration_minutes,
+            exclude=session.pk,
+        )
+    session.title, session.agenda, session.duration_minutes = title, agenda.strip(), duration_minutes
+    fields = ["title", "agenda", "duration_minutes"]
+    if moved:
+        session.starts_at, session.timezone = starts_at, coach.timezone
+        # The reminders sent were about the old time: the new time gets its own.
+        session.reminded_day_before_at = session.reminded_soon_at = None
+        fields += ["starts_at", "timezone", "reminded_day_before_at", "reminded_soon_at"]
+    session.save(update_fields=fields)
+    if moved:
+        notify_all(
+            recipients=_people_of(session.circle),
+            kind=Kind.SESSION_CHANGED,
+            actor=coach,
+            url=reverse("session_room", args=[session.pk]),
+            dedupe_key=f"session:{session.pk}:changed:{session.starts_at.astimezone(dt.UTC).isoformat()}",
+            params=session_params(session),
+        )
+    return session
+
+
+@transaction.atomic
+def cancel_session(*, coach: User, session: LiveSession, reason: str = "") -> LiveSession:
+    """Cancel a scheduled session: it leaves the upcoming lists, gets no reminders, and members are told."""
+    reason = reason.strip()
+    if len(reason) > 500:
+        raise SessionRuleError(_("The reason can be at most 500 characters."), code="bad_reason")
+    session = _locked_scheduled(coach=coach, session=session)
+    session.status = LiveSession.Status.CANCELLED
+    session.cancelled_at, session.cancel_reason = timezone.now(), reason
+    session.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+    notify_all(
+        recipients=_people_of(session.circle),
+        kind=Kind.SESSION_CANCELLED,
+        actor=coach,
+        url=reverse("session_room", args=[session.pk]),
+        dedupe_key=f"session:{session.pk}:cancelled",
+        params=session_params(session),
+    )
+    return session
 
 
 def _lock_calendars(*, coach: User, circle: Circle) -> None:
@@ -122,11 +215,8 @@ def _refuse_overlap(
 
 def _tell_scheduled(*, coach: User, circle: Circle, first: LiveSession) -> None:
     # One notification per series, about its first session: a weekly series is one piece of news.
-    people = User.objects.filter(
-        pk__in=Membership.objects.current().filter(circle=circle).values("user_id"), is_active=True
-    )
     notify_all(
-        recipients=people,
+        recipients=_people_of(circle),
         kind=Kind.SESSION_SCHEDULED,
         actor=coach,
         url=reverse("session_room", args=[first.pk]),

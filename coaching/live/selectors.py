@@ -83,7 +83,11 @@ def circle_recent_sessions(
     """The circle's sessions that have started or ended, latest first (their logs can be written)."""
     now = now or timezone.now()
     begun = Q(starts_at__lte=now) | Q(status__in=[LiveSession.Status.LIVE, LiveSession.Status.ENDED])
-    sessions = LiveSession.objects.filter(begun, circle=circle).select_related("circle", "log")
+    sessions = (
+        LiveSession.objects.filter(begun, circle=circle)
+        .exclude(status=LiveSession.Status.CANCELLED)
+        .select_related("circle", "log")
+    )
     return list(sessions.order_by("-starts_at")[:limit])
 
 

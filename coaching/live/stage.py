@@ -183,6 +183,8 @@ def start(*, user: User, session_id: int) -> None:
     _require_coach(user, session, _("Only the coach can start the session."))
     if session.status == LiveSession.Status.ENDED:
         raise ChatError("forbidden", _("This session has ended."))
+    if session.status == LiveSession.Status.CANCELLED:
+        raise ChatError("forbidden", _("This session was cancelled."))
     if session.status == LiveSession.Status.LIVE:
         return
     now = timezone.now()
