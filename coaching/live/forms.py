@@ -40,6 +40,24 @@ class ScheduleForm(forms.Form):
     )
 
 
+class EditSessionForm(ScheduleForm):
+    """The schedule form for one existing session: no weekly repeat."""
+
+    weeks = None  # type: ignore[assignment]
+
+
+class CancelSessionForm(forms.Form):
+    """Why the session is cancelled, told on its page."""
+
+    reason = forms.CharField(
+        label=_("Reason (optional)"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Members see it on the session's page."),
+    )
+
+
 class NotesForm(forms.Form):
     """The coach's notes of a session, in markdown."""
 

@@ -131,7 +131,7 @@ def _people(circle: Circle) -> tuple[list[Person], dict[str, User]]:
 
 
 def suggested_slots(
-    *, circle: Circle, coach: User, minutes: int, now: dt.datetime | None = None
+    *, circle: Circle, coach: User, minutes: int, now: dt.datetime | None = None, exclude: int | None = None
 ) -> list[SuggestedSlot]:
     """The best slot of each of the next days for the circle's people (waking hours, their availability)."""
     now = now or timezone.now()
@@ -140,7 +140,11 @@ def suggested_slots(
     busy = [
         (s.starts_at, _ends(s))
         for s in busy_sessions(
-            circle=circle, coach=coach, starts_at=now, ends_at=now + dt.timedelta(days=SLOT_DAYS + 1)
+            circle=circle,
+            coach=coach,
+            starts_at=now,
+            ends_at=now + dt.timedelta(days=SLOT_DAYS + 1),
+            exclude=exclude,
         )
     ]
     # Candidates start on UTC half-hours; ask for them all, then keep the ones ahead of us.

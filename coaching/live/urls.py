@@ -8,6 +8,8 @@ from coaching.live import views
 
 urlpatterns: list[URLPattern] = [
     path("circles/<int:circle_id>/sessions/new/", views.schedule, name="session_schedule"),
+    path("sessions/<int:session_id>/edit/", views.session_edit, name="session_edit"),
+    path("sessions/<int:session_id>/cancel/", views.session_cancel, name="session_cancel"),
     path("sessions/<int:session_id>/calendar.ics", views.session_calendar, name="session_calendar"),
     path("sessions/<int:session_id>/log/", views.session_log, name="session_log"),
     path("sessions/<int:session_id>/log/notes/", views.session_log_notes, name="session_log_notes"),

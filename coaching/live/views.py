@@ -27,13 +27,15 @@ from coaching.live.calendar import calendar_token, feed_ics, session_ics
 from coaching.live.errors import SessionRuleError
 from coaching.live.forms import (
     AttendanceForm,
+    CancelSessionForm,
     CloseCommitmentForm,
     CommitmentFormSet,
+    EditSessionForm,
     NotesForm,
     ScheduleForm,
 )
 from coaching.live.models import LiveSession
-from coaching.live.scheduling import schedule_session, sessions_for
+from coaching.live.scheduling import cancel_session, reschedule_session, schedule_session, sessions_for
 
 EXTRA_COMMITMENT_ROWS = 2
 
@@ -95,6 +97,85 @@ def schedule(request: AuthenticatedRequest, circle_id: int) -> HttpResponse:
     if request.htmx and request.method == "GET":
         return render(request, "live/_slots.html", context)
     return render(request, "live/schedule.html", context, status=400 if form.errors else 200)
+
+
+def _not_scheduled(request: AuthenticatedRequest, session: LiveSession) -> HttpResponse | None:
+    # A session that has started, ended or been cancelled is no longer edited: back to the circle, saying why.
+    if session.status == LiveSession.Status.SCHEDULED:
+        return None
+    messages.error(request, _("Only a session that has not started can be changed or cancelled."))
+    return redirect("circle", session.circle_id)
+
+
+@login_required
+def session_edit(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
+    """Change a scheduled session's title, agenda, time or length; members are told when the time moves."""
+    session = access_session(request.user, session_id, coach=True)
+    if refused := _not_scheduled(request, session):
+        return refused
+    circle = session.circle
+    local = session.starts_at.astimezone(request.user.zone)
+    asked = request.POST.get("duration_minutes") or request.GET.get("duration_minutes")
+    minutes = _slot_minutes(asked or session.duration_minutes, circle)
+    initial = {
+        "title": session.title,
+        "agenda": session.agenda,
+        "date": local.date(),
+        "time": local.time().replace(second=0, microsecond=0),
+        "duration_minutes": session.duration_minutes,
+    }
+    form = EditSessionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            reschedule_session(
+                coach=request.user,
+                session=session,
+                title=data["title"],
+                agenda=data["agenda"],
+                local_start=dt.datetime.combine(data["date"], data["time"]),
+                duration_minutes=data["duration_minutes"],
+            )
+        except SessionRuleError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("“%(title)s” is saved.") % {"title": data["title"].strip()})
+            return redirect("circle", circle.pk)
+    context: dict[str, Any] = {
+        "circle": circle,
+        "session": session,
+        "form": form,
+        "minutes": minutes,
+        "waking_from": f"{WAKING_HOURS[0]}:00",
+        "waking_to": f"{WAKING_HOURS[1]}:00",
+        "slots": selectors.suggested_slots(
+            circle=circle, coach=request.user, minutes=minutes, exclude=session.pk
+        ),
+    }
+    if request.htmx and request.method == "GET":
+        return render(request, "live/_slots.html", context)
+    return render(request, "live/schedule.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+def session_cancel(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
+    """Ask the coach to confirm, then cancel the session; members are told."""
+    session = access_session(request.user, session_id, coach=True)
+    if refused := _not_scheduled(request, session):
+        return refused
+    form = CancelSessionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            cancel_session(coach=request.user, session=session, reason=form.cleaned_data["reason"])
+        except SessionRuleError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, _("“%(title)s” is cancelled; its members are told.") % {"title": session.title}
+            )
+            return redirect("circle", session.circle_id)
+    context = {"session": session, "circle": session.circle, "form": form}
+    return render(request, "live/cancel.html", context, status=400 if form.errors else 200)
 
 
 @login_required
