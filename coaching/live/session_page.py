@@ -31,6 +31,7 @@ def _strings() -> dict[str, str]:
         "status_scheduled": _("The session has not started yet."),
         "status_live": _("The session is live."),
         "status_ended": _("This session has ended."),
+        "status_cancelled": _("This session was cancelled."),
         "audience_one": _("1 person follows in the audience."),
         "audience_many": _("%(count)s people follow in the audience."),
         "audience_none": _("Nobody is in the audience yet."),
