@@ -30,6 +30,7 @@ def _event(session: LiveSession, *, base_url: str) -> Event:
     event.add("dtstart", session.starts_at.astimezone(zone))
     event.add("dtend", (session.starts_at + dt.timedelta(minutes=session.duration_minutes)).astimezone(zone))
     event.add("dtstamp", session.created_at)
+    event.add("sequence", session.revision)
     event.add("url", f"{base_url}/sessions/{session.pk}/")
     if session.agenda:
         event.add("description", session.agenda)

@@ -47,6 +47,8 @@ class LiveSession(models.Model):
     reminded_soon_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     cancel_reason = models.CharField(_("reason for cancelling"), max_length=500, blank=True)
+    # The iCalendar SEQUENCE: grows when the time moves or the session is cancelled, so calendar apps update.
+    revision = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("live session")

@@ -144,7 +144,8 @@ def reschedule_session(
         session.starts_at, session.timezone = starts_at, coach.timezone
         # The reminders sent were about the old time: the new time gets its own.
         session.reminded_day_before_at = session.reminded_soon_at = None
-        fields += ["starts_at", "timezone", "reminded_day_before_at", "reminded_soon_at"]
+        session.revision += 1
+        fields += ["starts_at", "timezone", "reminded_day_before_at", "reminded_soon_at", "revision"]
     session.save(update_fields=fields)
     if moved:
         notify_all(
@@ -167,7 +168,8 @@ def cancel_session(*, coach: User, session: LiveSession, reason: str = "") -> Li
     session = _locked_scheduled(coach=coach, session=session)
     session.status = LiveSession.Status.CANCELLED
     session.cancelled_at, session.cancel_reason = timezone.now(), reason
-    session.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+    session.revision += 1
+    session.save(update_fields=["status", "cancelled_at", "cancel_reason", "revision"])
     notify_all(
         recipients=_people_of(session.circle),
         kind=Kind.SESSION_CANCELLED,

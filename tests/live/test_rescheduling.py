@@ -169,6 +169,8 @@ def test_moving_it_twice_tells_members_twice_and_a_title_edit_tells_nobody(lucia
     assert (session.title, session.agenda) == ("Another name", "2. Struggles")
     move(session, dt.datetime(2027, 1, 21, 20, 0))
     assert Notification.objects.filter(kind=Kind.SESSION_CHANGED, recipient__username="camila").count() == 2
+    session.refresh_from_db()
+    assert session.revision == 2  # two moves; the title edit is not a new version for calendars
 
 
 @pytest.mark.parametrize(
@@ -243,6 +245,7 @@ def test_it_cancels_a_session_which_leaves_the_lists_and_tells_the_members(lucia
     # The calendar feed keeps the event, marked cancelled, so calendar apps take it off.
     feed = feed_ics(sessions_for(user=camila, since=now), base_url="https://x").decode()
     assert "STATUS:CANCELLED" in feed
+    assert "SEQUENCE:1" in feed  # calendar apps take the cancellation as a newer version
     # Its time is free again.
     schedule(lucia, puentes, dt.datetime(2027, 1, 14, 18, 0))
 

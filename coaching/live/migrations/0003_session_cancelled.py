@@ -20,6 +20,11 @@ class Migration(migrations.Migration):
             name='cancelled_at',
             field=models.DateTimeField(blank=True, null=True, verbose_name='cancelled'),
         ),
+        migrations.AddField(
+            model_name='livesession',
+            name='revision',
+            field=models.PositiveIntegerField(default=0, editable=False),
+        ),
         migrations.AlterField(
             model_name='livesession',
             name='status',
