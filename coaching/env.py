@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from coaching.lib.vapid import public_key_of
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -126,40 +128,6 @@ def env_ice_servers(
     return value
 
 
-def b64url_decode(text: str) -> bytes:
-    """Bytes of base64url text, padded or not (binascii.Error when it is not base64)."""
-    import base64
-
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def vapid_public_key_of(private_key: str) -> str:
-    """The base64url public key (uncompressed P-256 point) of a base64url private key, raw 32 bytes or DER.
-
-    Raises ValueError when `private_key` is not such a key.
-    """
-    import base64
-    import binascii
-
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    try:
-        der = b64url_decode(private_key.strip())
-    except (binascii.Error, ValueError):
-        raise ValueError("not base64url") from None
-    if len(der) == 32:
-        key: Any = ec.derive_private_key(int.from_bytes(der, "big"), ec.SECP256R1())
-    else:
-        key = serialization.load_der_private_key(der, password=None)  # raises ValueError
-    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
-        raise ValueError("not a P-256 key")
-    point = key.public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-    )
-    return base64.urlsafe_b64encode(point).rstrip(b"=").decode()
-
-
 def env_vapid_keys(
     public_name: str,
     private_name: str,
@@ -190,7 +158,7 @@ def env_vapid_keys(
         missing = public_name if not public else private_name
         raise ImproperlyConfigured(f"{missing} is missing: set both VAPID keys or neither (push off).")
     try:
-        derived = vapid_public_key_of(private)
+        derived = public_key_of(private)
     except ValueError:
         raise ImproperlyConfigured(
             f"{private_name} from {source} is not a base64url P-256 private key (raw 32 bytes or DER); "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 import ipaddress
 import json
@@ -23,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from coaching.accounts.requests import AuthenticatedRequest
+from coaching.lib.vapid import b64url_decode
 from coaching.notifications.models import PushSubscription
 from coaching.notifications.push import device_label
 
@@ -42,11 +42,6 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(file.read(), content_type="application/javascript; charset=utf-8")
     response["Service-Worker-Allowed"] = "/"
     return response
-
-
-def b64url_decode(text: str) -> bytes:
-    """Bytes of unpadded base64url text (binascii.Error when it is not base64)."""
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 class BadSubscription(ValueError):

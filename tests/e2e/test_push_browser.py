@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from coaching.accounts.models import User
-from coaching.notifications.management.commands.vapid_keys import new_pair
+from coaching.lib.vapid import new_pair
 from coaching.notifications.models import PushSubscription
 from tests.e2e.pages import TIMEOUT, Person
 

@@ -22,9 +22,9 @@ from django.test import Client
 from django.urls import reverse
 
 from coaching.accounts.models import User
+from coaching.lib.vapid import new_pair
 from coaching.notifications import push
 from coaching.notifications.kinds import Kind
-from coaching.notifications.management.commands.vapid_keys import new_pair
 from coaching.notifications.models import Delivery, Notification, NotificationSettings, PushSubscription
 from coaching.notifications.services import mark_read, notify
 

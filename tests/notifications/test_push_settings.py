@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
 from coaching.env import env_vapid_keys
-from coaching.notifications.management.commands.vapid_keys import new_pair
+from coaching.lib.vapid import new_pair
 
 NAMES = ("WEBPUSH_VAPID_PUBLIC_KEY", "WEBPUSH_VAPID_PRIVATE_KEY")
 

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-
-def new_pair() -> tuple[str, str]:
-    """A fresh P-256 pair as (public uncompressed point, private raw 32 bytes), both base64url unpadded."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    point = key.public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-    )
-    raw = key.private_numbers().private_value.to_bytes(32, "big")
-    return tuple(base64.urlsafe_b64encode(b).rstrip(b"=").decode() for b in (point, raw))  # type: ignore[return-value]
+from coaching.lib.vapid import new_pair
 
 
 class Command(BaseCommand):
