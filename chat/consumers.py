@@ -7,10 +7,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
-from channels.exceptions import StopConsumer
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -29,7 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class RoomConsumer(AsyncWebsocketConsumer):
+class RoomConsumer(realtime.HubSocket):
     """A socket in one room: access checked at connect and again whenever the person's access changes."""
 
     # Frame types a subclass adds (type -> parser returning a protocol.Command), e.g. the session frames.
@@ -38,31 +35,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
     group_events: dict[str, str] = {"room.frame": "room_frame", "access.revoked": "access_revoked"}
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        # Group events come through the process's hub (coaching.lib.realtime), not a channel per socket: a
-        # socket is one receive loop, without channels' second task and channel-layer receive per socket.
-        self.scope = scope
-        self.channel_layer = None
-        self.base_send = send
         self.socket_id = uuid.uuid4().hex
-        self.joined: list[str] = []
         self.held: list[dict[str, Any]] | None = []  # group events heard before the connect frames went out
-        try:
-            while True:
-                await self.dispatch(await receive())
-        except StopConsumer:
-            pass
-        finally:
-            await realtime.leave(self.joined, self)
-
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        # Channels also tidies database connections before every handler; each database call here goes
-        # through database_sync_to_async, which tidies them in the database thread already.
-        await getattr(self, get_handler_name(message))(message)
-
-    async def join(self, group: str) -> None:
-        """Hear the group's events from now until the socket closes."""
-        self.joined.append(group)
-        await realtime.join(group, self)
+        await super().__call__(scope, receive, send)
 
     async def deliver(self, event: dict[str, Any]) -> None:
         """A group event from the hub; held until the socket is accepted and has its first frames."""

@@ -26,6 +26,9 @@ from functools import partial
 from typing import Any, Protocol
 
 from asgiref.sync import async_to_sync
+from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import BaseChannelLayer, get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from channels_redis.utils import decode_hosts
@@ -267,3 +270,38 @@ def send_event_on_commit(events: Sequence[Event]) -> None:
         transaction.on_commit(partial(_send_now, items))
     else:
         _send_now(items)
+
+
+class HubSocket(AsyncWebsocketConsumer):
+    """A WebSocket that hears group events through the process's hub, not through a channel of its own.
+
+    One receive loop per socket, without channels' second task and channel-layer receive; the groups it
+    joined are left when it closes. Subclasses implement `deliver(event)`.
+    """
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        self.joined: list[str] = []
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
+        finally:
+            await leave(self.joined, self)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels also tidies database connections before every handler; each database call of a socket goes
+        # through database_sync_to_async, which tidies them in the database thread already.
+        await getattr(self, get_handler_name(message))(message)
+
+    async def join(self, group: str) -> None:
+        """Hear the group's events from now until the socket closes."""
+        self.joined.append(group)
+        await join(group, self)
+
+    async def deliver(self, event: dict[str, Any]) -> None:
+        """One group event from the hub."""
+        raise NotImplementedError

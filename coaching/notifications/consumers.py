@@ -5,31 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.exceptions import StopConsumer
-from channels.generic.websocket import AsyncWebsocketConsumer
 
 from coaching.lib import realtime
 from coaching.lib.realtime import encode, user_group
 from coaching.notifications.services import unread_count
 
 
-class PersonConsumer(AsyncWebsocketConsumer):
+class PersonConsumer(realtime.HubSocket):
     """Sends `{"type": "notifications", "unread": n}` at connect and whenever the count changes."""
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        # Events come through the process's hub (coaching.lib.realtime), as for the chat rooms.
-        self.scope = scope
-        self.channel_layer = None
-        self.base_send = send
-        self.groups_joined: list[str] = []
-        try:
-            while True:
-                message = await receive()
-                await getattr(self, message["type"].replace(".", "_"))(message)
-        except StopConsumer:
-            pass
-        finally:
-            await realtime.leave(self.groups_joined, self)
 
     async def connect(self) -> None:
         user = self.scope["user"]
@@ -37,9 +20,7 @@ class PersonConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self.close(code=4401)
             return
-        group = user_group(user.pk)
-        self.groups_joined.append(group)
-        await realtime.join(group, self)  # before reading the count: a change after the read reaches us
+        await self.join(user_group(user.pk))  # before reading the count: a change after the read reaches us
         await self.accept()
         count = await database_sync_to_async(unread_count)(user=user)
         await self.send(text_data=encode({"type": "notifications", "unread": count}))
