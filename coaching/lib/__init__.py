@@ -1,1 +1,1 @@
-"""Shared pieces that belong to no app (hub, markdown, errors, hours, append-only rows, VAPID); they import none."""
+"""Shared pieces that belong to no app (hub, markdown, errors, hours, append-only rows, VAPID)."""
