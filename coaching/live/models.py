@@ -37,6 +37,13 @@ class LiveSession(models.Model):
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     stage = models.JSONField(_("on stage"), default=list, blank=True)  # user ids, in the order they came up
     hands = models.JSONField(_("raised hands"), default=list, blank=True)  # user ids, oldest first
+    # Each stage member's reported devices: {"<user id>": {"mic": bool, "camera": bool, "screen": bool}}.
+    devices = models.JSONField(_("devices on stage"), default=dict, blank=True)
+    # The media server's room for this session (coaching/live/sfu.py), made when it goes live; the secret
+    # and pin are random, known only to our server, and never sent to a browser.
+    media_room = models.PositiveBigIntegerField(null=True, blank=True, unique=True, editable=False)
+    media_secret = models.CharField(max_length=64, blank=True, editable=False)
+    media_pin = models.CharField(max_length=64, blank=True, editable=False)
     # Grows with each change of the room's state: a socket never shows an older state after a newer one.
     state_version = models.PositiveBigIntegerField(default=0, editable=False)
     created_by = models.ForeignKey(
