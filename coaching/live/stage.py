@@ -119,6 +119,11 @@ def _changed(session: LiveSession, *fields: str) -> dict[str, Any]:
     return state
 
 
+def announce(*, session: LiveSession) -> None:
+    """Tell the session's open pages its new state after commit (a reschedule or a cancellation, say)."""
+    _changed(session)
+
+
 def _require_coach(user: User, session: LiveSession, refusal: str) -> None:
     if not is_coach_of(user=user, circle_id=session.circle_id):
         raise ChatError("forbidden", refusal)
