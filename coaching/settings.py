@@ -252,6 +252,16 @@ CHAT_PRESENCE_TIMEOUT_SECONDS = 60
 # Live sessions: ICE servers for RTCPeerConnection (add TURN such as coturn for strict NATs), stage size.
 LIVE_ICE_SERVERS = env_ice_servers("ICE_SERVERS", [{"urls": ["stun:stun.l.google.com:19302"]}])
 LIVE_STAGE_LIMIT = env_int("LIVE_STAGE_LIMIT", 6, minimum=2)
+# Mesh media (no SFU): how many audience members, in the order they arrived, receive the stage directly.
+LIVE_MESH_VIEWERS = env_int("LIVE_MESH_VIEWERS", 6)
+# The SFU (Janus VideoRoom, deploy/janus/run): the ws:// URL of its WebSockets transport, and the API secret
+# it was started with. Empty JANUS_URL: no SFU, the stage is a mesh (docs/operations.md).
+JANUS_URL = env_str("JANUS_URL")
+JANUS_API_SECRET = env_str("JANUS_API_SECRET")
+if JANUS_URL and not JANUS_URL.startswith(("ws://", "wss://")):
+    raise ImproperlyConfigured(f"JANUS_URL={JANUS_URL!r} must be the ws:// URL of Janus's WebSockets transport.")
+if JANUS_URL and not JANUS_API_SECRET:
+    raise ImproperlyConfigured("JANUS_API_SECRET is required with JANUS_URL (the secret Janus was started with).")
 
 # Progress: an unanswered concern escalates to the programme admins after this many hours.
 PROGRESS_CONCERN_ESCALATION_HOURS = env_int("PROGRESS_CONCERN_ESCALATION_HOURS", 48, minimum=1)

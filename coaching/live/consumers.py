@@ -13,7 +13,8 @@ from chat.access import circle_room_of
 from chat.consumers import RoomConsumer
 from chat.protocol import Command, ProtocolError
 from coaching.lib import realtime
-from coaching.live import stage
+from coaching.lib.errors import ChatError
+from coaching.live import sfu, stage
 from coaching.live.access import access_session
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ SESSION_PARSERS: dict[str, Callable[[dict[str, Any]], Command]] = {
     "stage.invite": _with_person("stage.invite"),
     "stage.remove": _with_person("stage.remove"),
     "rtc.signal": _signal,
+    **sfu.PARSERS,
 }
 
 # Frames that are one service call about the sender alone.
@@ -86,7 +88,11 @@ class SessionConsumer(RoomConsumer):
     """A socket in a live session: chat frames as in the circle, plus the session frames."""
 
     extra_parsers = SESSION_PARSERS
-    group_events = RoomConsumer.group_events | {"session.state": "session_state"}
+    group_events = RoomConsumer.group_events | {
+        "session.state": "session_state",
+        "sfu.published": "sfu_published",
+        "sfu.gone": "sfu_gone",
+    }
 
     def open_room(self, user: User, object_id: int) -> Room:
         """The session's chat room is its circle's (messages sent here are tagged with the session)."""
@@ -98,6 +104,7 @@ class SessionConsumer(RoomConsumer):
         self.early_state: dict[str, Any] | None = None  # the newest one heard before the first was sent
         self.span_id: int | None = None
         self.live_groups: list[str] = []
+        self.sfu: sfu.SfuBridge | None = None  # with the SFU only: this socket's media through Janus
         await super().connect()
         if not self.room_id:
             return  # refused and closed already
@@ -115,8 +122,13 @@ class SessionConsumer(RoomConsumer):
         if self.early_state is not None:  # heard while joining: relay it only if it is newer
             await self.session_state(self.early_state)
         await self.send_frame({"type": "rtc.config", "ice_servers": stage.ice_servers()})
+        if sfu.enabled():
+            self.sfu = sfu.SfuBridge(user=self.user, session_id=self.live_id, send=self.send_frame)
+            self.sfu.start()  # media.status follows when Janus answers, or does not
 
     async def disconnect(self, code: int) -> None:
+        if self.sfu is not None:
+            await self.sfu.close()
         if self.span_id is not None:
             state = await database_sync_to_async(stage.leave)(session_id=self.live_id, span_id=self.span_id)
             self.span_id = None
@@ -134,6 +146,8 @@ class SessionConsumer(RoomConsumer):
         if not self.revoked and event["version"] > self.state_version:
             self.state_version = event["version"]
             await self.base_send({"type": "websocket.send", "text": event["text"]})
+            if self.sfu is not None:
+                self.sfu.state(sfu.state_of(event["text"]))
 
     async def dispatch_command(self, command: Command) -> None:
         if command.type == "rtc.signal":
@@ -146,9 +160,38 @@ class SessionConsumer(RoomConsumer):
             )
         elif command.type in OWN_ACTIONS:
             await database_sync_to_async(OWN_ACTIONS[command.type])(user=self.user, session_id=self.live_id)
+            if command.type == "session.end" and self.sfu is not None:
+                await self.sfu.ended()
         elif command.type in TARGET_ACTIONS:
             await database_sync_to_async(TARGET_ACTIONS[command.type])(
                 user=self.user, session_id=self.live_id, target_id=command.user
             )
+            if command.type == "stage.remove" and self.sfu is not None:
+                await self.sfu.removed(command.user)
+        elif command.type in sfu.PARSERS:
+            if self.sfu is None:
+                raise ChatError(
+                    "forbidden", _("Video goes between the browsers here, not through a media server.")
+                )
+            await self.sfu.handle(command)
         else:
             await super().dispatch_command(command)
+
+    async def access_revoked(self, event: dict[str, Any]) -> None:
+        await super().access_revoked(event)
+        if self.revoked and self.sfu is not None:
+            self.sfu.stop()  # its Janus session goes now, not when the close handshake ends
+
+    async def sfu_published(self, event: dict[str, Any]) -> None:
+        """Someone's stream is up: tell the client, and offer it if this socket asked for them."""
+        if not self.revoked:
+            await self.base_send({"type": "websocket.send", "text": event["text"]})
+            if self.sfu is not None:
+                self.sfu.published(event["user"], event["feed"])
+
+    async def sfu_gone(self, event: dict[str, Any]) -> None:
+        """Someone's stream ended: tell the client, and drop this socket's subscription to it."""
+        if not self.revoked:
+            await self.base_send({"type": "websocket.send", "text": event["text"]})
+            if self.sfu is not None:
+                self.sfu.gone(event["user"], event["feed"])
