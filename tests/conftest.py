@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import secrets
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -94,9 +98,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def daphne_server(transactional_db: None) -> Iterator[str]:
-    """A real daphne serving the test database (committed data only); yields its base URL."""
+@contextlib.contextmanager
+def _daphne(extra_env: dict[str, str]) -> Iterator[str]:
     port = _free_port()
     env = {
         **os.environ,
@@ -104,6 +107,7 @@ def daphne_server(transactional_db: None) -> Iterator[str]:
         "TEST_SERVER_DATABASE_NAME": str(connection.settings_dict["NAME"]),
         "CHANNEL_LAYER_PREFIX": settings.CHANNEL_LAYER_PREFIX,
         "DEBUG": "false",
+        **extra_env,
     }
     log = (ROOT / "var" / f"daphne-{port}.log").open("w")
     process = subprocess.Popen(
@@ -130,6 +134,90 @@ def daphne_server(transactional_db: None) -> Iterator[str]:
         process.terminate()
         process.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture
+def daphne_factory(transactional_db: None) -> Iterator[Callable[..., str]]:
+    """Start real daphnes serving the test database, with extra environment (`JANUS_URL=…`); yields a
+    function returning each one's base URL. They stop when the test ends."""
+    with contextlib.ExitStack() as stack:
+        yield lambda **extra_env: stack.enter_context(_daphne(extra_env))
+
+
+@pytest.fixture
+def daphne_server(daphne_factory: Callable[..., str]) -> str:
+    """A real daphne serving the test database (committed data only); its base URL."""
+    return daphne_factory()
+
+
+class JanusProcess:
+    """A real Janus started from deploy/janus (copied, with its own port), as `deploy/janus/run` starts it."""
+
+    def __init__(self, folder: Path) -> None:
+        shutil.copytree(ROOT / "deploy" / "janus", folder, dirs_exist_ok=True)
+        self.port = _free_port()
+        transport = folder / "janus.transport.websockets.jcfg"
+        transport.write_text(transport.read_text().replace("ws_port = 8188", f"ws_port = {self.port}"))
+        self.folder = folder
+        self.secret = secrets.token_urlsafe(16)
+        self.url = f"ws://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> JanusProcess:
+        """Start it and wait until its WebSocket answers `info`."""
+        log = (ROOT / "var" / f"janus-{self.port}.log").open("a")
+        env = {**os.environ, "JANUS_API_SECRET": self.secret, "JANUS_ARGS": "-d 3"}
+        self.process = subprocess.Popen(
+            [str(self.folder / "run")], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        log.close()
+        from websockets.sync.client import connect
+
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with connect(self.url, subprotocols=["janus-protocol"], open_timeout=1) as ws:  # type: ignore[list-item]
+                    ws.send(json.dumps({"janus": "info", "transaction": "up", "apisecret": self.secret}))
+                    if json.loads(ws.recv(timeout=2))["janus"] == "server_info":
+                        return self
+            except (OSError, TimeoutError, ValueError):
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Janus did not start; see var/janus-{self.port}.log")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+def _janus_binary() -> None:
+    if shutil.which("janus") is None:
+        missing_service("Janus is missing: apt-get install janus (tests start their own from deploy/janus)")
+
+
+@pytest.fixture(scope="session")
+def janus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JanusProcess]:
+    """One real Janus for the test session (its own port and a random API secret)."""
+    _janus_binary()
+    process = JanusProcess(tmp_path_factory.mktemp("janus")).start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def own_janus(tmp_path: Path) -> Iterator[JanusProcess]:
+    """A real Janus for one test alone, which it may stop and start again."""
+    _janus_binary()
+    process = JanusProcess(tmp_path / "janus").start()
+    yield process
+    process.stop()
 
 
 @pytest.fixture(scope="module")
