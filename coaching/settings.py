@@ -259,9 +259,13 @@ LIVE_MESH_VIEWERS = env_int("LIVE_MESH_VIEWERS", 6)
 JANUS_URL = env_str("JANUS_URL")
 JANUS_API_SECRET = env_str("JANUS_API_SECRET")
 if JANUS_URL and not JANUS_URL.startswith(("ws://", "wss://")):
-    raise ImproperlyConfigured(f"JANUS_URL={JANUS_URL!r} must be the ws:// URL of Janus's WebSockets transport.")
+    raise ImproperlyConfigured(
+        f"JANUS_URL={JANUS_URL!r} must be the ws:// URL of Janus's WebSockets transport."
+    )
 if JANUS_URL and not JANUS_API_SECRET:
-    raise ImproperlyConfigured("JANUS_API_SECRET is required with JANUS_URL (the secret Janus was started with).")
+    raise ImproperlyConfigured(
+        "JANUS_API_SECRET is required with JANUS_URL (the secret Janus was started with)."
+    )
 
 # Progress: an unanswered concern escalates to the programme admins after this many hours.
 PROGRESS_CONCERN_ESCALATION_HOURS = env_int("PROGRESS_CONCERN_ESCALATION_HOURS", 48, minimum=1)

@@ -123,7 +123,9 @@ class SessionConsumer(RoomConsumer):
             await self.session_state(self.early_state)
         await self.send_frame({"type": "rtc.config", "ice_servers": stage.ice_servers()})
         if sfu.enabled():
-            self.sfu = sfu.SfuBridge(user=self.user, session_id=self.live_id, send=self.send_frame)
+            self.sfu = sfu.SfuBridge(
+                user=self.user, session_id=self.live_id, send=self.send_frame, send_text=self.send_text
+            )
             self.sfu.start()  # media.status follows when Janus answers, or does not
 
     async def disconnect(self, code: int) -> None:
@@ -185,13 +187,16 @@ class SessionConsumer(RoomConsumer):
     async def sfu_published(self, event: dict[str, Any]) -> None:
         """Someone's stream is up: tell the client, and offer it if this socket asked for them."""
         if not self.revoked:
-            await self.base_send({"type": "websocket.send", "text": event["text"]})
+            await self.send_text(event["text"])
             if self.sfu is not None:
                 self.sfu.published(event["user"], event["feed"])
 
     async def sfu_gone(self, event: dict[str, Any]) -> None:
-        """Someone's stream ended: tell the client, and drop this socket's subscription to it."""
+        """Someone's stream ended: the bridge drops its subscription to it and tells the client."""
+        if not self.revoked and self.sfu is not None:
+            self.sfu.gone(event["user"], event["feed"], event["text"])
+
+    async def send_text(self, text: str) -> None:
+        """Send a frame encoded already (once for the whole room)."""
         if not self.revoked:
-            await self.base_send({"type": "websocket.send", "text": event["text"]})
-            if self.sfu is not None:
-                self.sfu.gone(event["user"], event["feed"])
+            await self.base_send({"type": "websocket.send", "text": text})

@@ -208,12 +208,20 @@ Job = Callable[[], Awaitable[None]]
 
 
 class SfuBridge:
-    """One session socket's media through Janus. `send` sends a frame to this socket's client."""
+    """One session socket's media through Janus."""
 
-    def __init__(self, *, user: User, session_id: int, send: Callable[[dict[str, Any]], Awaitable[None]]):
+    def __init__(
+        self,
+        *,
+        user: User,
+        session_id: int,
+        send: Callable[[dict[str, Any]], Awaitable[None]],
+        send_text: Callable[[str], Awaitable[None]],
+    ) -> None:
         self.user = user
         self.session_id = session_id
-        self.send = send
+        self.send = send  # a frame to this socket's client
+        self.send_text = send_text  # a frame encoded already
         self.group = stage.session_group(session_id)
         self.janus: Janus | None = None
         self.control: Handle | None = None  # room management: exists, create, kick, destroy, list
@@ -245,12 +253,18 @@ class SfuBridge:
         await self.closing
 
     async def _close(self) -> None:
+        connecting = self.tasks[1:]
+        for task in connecting:
+            task.cancel()
+        # After the job in hand (it may be hanging this very publication up): then nothing more runs.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._run(self._unpublish), JANUS_TIMEOUT_SECONDS)
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self.publisher is not None:
+        if self.publisher is not None:  # the worker was stuck: announce it anyway
             self.publisher = None
             await realtime.publish(self.group, gone_event(self.user.pk, self.feed))
         if self.janus is not None:
@@ -268,7 +282,11 @@ class SfuBridge:
                 janus = await Janus.connect(
                     settings.JANUS_URL, secret=settings.JANUS_API_SECRET, reply_within=JANUS_TIMEOUT_SECONDS
                 )
-                control = await janus.attach()
+                try:
+                    control = await janus.attach()
+                except BaseException:
+                    await janus.close()
+                    raise
             except (JanusUnavailable, JanusError) as error:
                 log.info("Janus unavailable for session %s: %s", self.session_id, error)
                 await self._status(False)
@@ -276,7 +294,12 @@ class SfuBridge:
                 delay = min(delay * 2, RETRY_MAX_SECONDS)
                 continue
             delay = RETRY_FIRST_SECONDS
-            await self._run(partial(self._connected, janus, control))
+            try:
+                await self._run(partial(self._connected, janus, control))
+            except BaseException:  # closing meanwhile: this connection must not outlive the socket
+                if self.janus is not janus:
+                    await janus.close()
+                raise
             await self._status(True)
             await janus.closed.wait()
             await self._run(self._lost)
@@ -304,19 +327,26 @@ class SfuBridge:
         self.jobs.put_nowait((job, translation.get_language(), None))
 
     async def _work(self) -> None:
-        while True:
-            job, language, future = await self.jobs.get()
-            try:
-                with translation.override(language):  # errors are worded for the socket's person
-                    await job()
-            except Exception as error:
-                if future is not None and not future.done():
-                    future.set_exception(error)
-                elif not isinstance(error, JanusUnavailable):  # a drop is the reconnect loop's business
-                    log.exception("SFU job failed in session %s", self.session_id)
-            else:
-                if future is not None and not future.done():
-                    future.set_result(None)
+        future: asyncio.Future[None] | None = None
+        try:
+            while True:
+                job, language, future = await self.jobs.get()
+                try:
+                    with translation.override(language):  # errors are worded for the socket's person
+                        await job()
+                except Exception as error:
+                    if future is not None and not future.done():
+                        future.set_exception(error)
+                    elif not isinstance(error, (JanusUnavailable, ChatError)):  # drops: the reconnect loop's
+                        log.exception("SFU job failed in session %s", self.session_id)
+                else:
+                    if future is not None and not future.done():
+                        future.set_result(None)
+        finally:  # closing: nobody may wait for a job that will never run
+            waiting = [future, *(item[2] for item in _drain(self.jobs))]
+            for pending in waiting:
+                if pending is not None and not pending.done():
+                    pending.set_exception(JanusUnavailable("the socket closed"))
 
     def _janus(self) -> tuple[Janus, Handle]:
         if self.janus is None or self.control is None or self.janus.closed.is_set():
@@ -326,29 +356,18 @@ class SfuBridge:
     # -- client frames
 
     async def handle(self, command: Command) -> None:
-        """One sfu frame from this socket's client (checked here, on the database, before Janus hears it)."""
-        user, sid = self.user, self.session_id
-        if command.type == "sfu.publish":
-            room = await database_sync_to_async(room_to_publish)(user=user, session_id=sid)
-            assert command.data is not None
-            await self._checked(partial(self._publish, room, command.data))
-        elif command.type == "sfu.subscribe":
-            room = await database_sync_to_async(room_to_receive)(
-                user=user, session_id=sid, target_id=command.user
-            )
-            await self._checked(partial(self._subscribe, room, command.user))
-        elif command.type == "sfu.start":
-            await database_sync_to_async(room_to_receive)(user=user, session_id=sid, target_id=command.user)
-            assert command.data is not None
-            await self._checked(partial(self._start, command.user, command.data))
-        elif command.type == "sfu.unsubscribe":
-            await self._run(partial(self._unsubscribe, command.user))
-        elif command.type == "sfu.trickle":
-            await self._checked(partial(self._trickle, command.user, command.data))
-
-    async def _checked(self, job: Job) -> None:
+        """One sfu frame from this socket's client; its error, if any, is raised here."""
+        # The database checks run on the worker, in order with the session.state this socket hears: a check
+        # that passed cannot be overtaken by the state that takes the person off the stage.
+        jobs: dict[str, Job] = {
+            "sfu.publish": partial(self._publish, command.data or {}),
+            "sfu.subscribe": partial(self._subscribe, command.user),
+            "sfu.start": partial(self._start, command.user, command.data or {}),
+            "sfu.unsubscribe": partial(self._unsubscribe, command.user),
+            "sfu.trickle": partial(self._trickle, command.user, command.data),
+        }
         try:
-            await self._run(job)
+            await self._run(jobs[command.type])
         except JanusUnavailable:
             raise _unavailable() from None
         except JanusError as error:
@@ -380,7 +399,8 @@ class SfuBridge:
                 )
         self.ready_room = room.id
 
-    async def _publish(self, room: Room, offer: dict[str, Any]) -> None:
+    async def _publish(self, offer: dict[str, Any]) -> None:
+        room = await database_sync_to_async(room_to_publish)(user=self.user, session_id=self.session_id)
         janus, control = self._janus()
         await self._ensure_room(room)
         await self._unpublish()  # this socket's earlier publication, if it starts over
@@ -433,7 +453,8 @@ class SfuBridge:
         if self.publisher is not None and self.feed == feed:  # kicked, or its connection failed
             await self._unpublish()
 
-    async def _subscribe(self, room: Room, target: int) -> None:
+    async def _subscribe(self, target: int) -> None:
+        room = await self._room_to_receive(target)
         _janus, control = self._janus()
         await self._ensure_room(room)
         self.wanted.add(target)
@@ -479,7 +500,13 @@ class SfuBridge:
         if received is not None and received.feed == feed:
             await self._drop(target)  # a later publication of theirs is offered again
 
+    async def _room_to_receive(self, target: int) -> Room:
+        return await database_sync_to_async(room_to_receive)(
+            user=self.user, session_id=self.session_id, target_id=target
+        )
+
     async def _start(self, target: int, answer: dict[str, Any]) -> None:
+        await self._room_to_receive(target)
         received = self.received.get(target)
         if received is None or not received.waiting:
             raise ChatError("not_found", _("No offer for that person's video is waiting."))
@@ -515,16 +542,22 @@ class SfuBridge:
         if received is not None and received.feed == feed:
             return
         try:
-            room = await database_sync_to_async(room_to_receive)(
-                user=self.user, session_id=self.session_id, target_id=user_id
-            )
+            room = await self._room_to_receive(user_id)
         except ChatError:  # off the stage again already
             return
         await self._offer(room, user_id, feed)
 
-    def gone(self, user_id: int, feed: str) -> None:
-        """Someone's publication ended: drop this socket's subscription to it (the wish stays)."""
-        self._later(partial(self._subscriber_down, user_id, feed))
+    def gone(self, user_id: int, feed: str, text: str) -> None:
+        """Someone's publication ended: drop this socket's subscription to it (the wish stays), and tell the
+        client, unless it receives a newer publication of theirs already (then this news is stale)."""
+        self._later(partial(self._gone, user_id, feed, text))
+
+    async def _gone(self, user_id: int, feed: str, text: str) -> None:
+        received = self.received.get(user_id)
+        if received is not None and received.feed != feed:
+            return
+        await self._drop(user_id)
+        await self.send_text(text)
 
     def state(self, frame: dict[str, Any]) -> None:
         """A new `session.state`: whoever is off the stage stops sending and stops being received, now."""
@@ -565,6 +598,13 @@ class SfuBridge:
         with contextlib.suppress(JanusError, JanusUnavailable):
             await self.control.message({"request": "destroy", "room": room.id, "secret": room.secret})
         self.ready_room = 0
+
+
+def _drain(queue: asyncio.Queue[Any]) -> list[Any]:
+    items = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items
 
 
 def state_of(text: str) -> dict[str, Any]:

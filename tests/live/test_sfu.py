@@ -60,14 +60,18 @@ class Reception:
         self.pc = pc
         self.arrivals: list[float] = []
         self.ended_at: float | None = None
+        self.shade = -1.0  # the mean brightness of the last frame: which sender's picture this is
         self.changed = asyncio.Condition()
         self.task: asyncio.Task[None] | None = None
 
     async def count(self, track: MediaStreamTrack) -> None:
         try:
             while True:
-                await track.recv()
+                frame = await track.recv()
+                assert isinstance(frame, VideoFrame)
+                shade = float(frame.to_ndarray(format="gray").mean())
                 async with self.changed:
+                    self.shade = shade
                     self.arrivals.append(time.monotonic())
                     self.changed.notify_all()
         except MediaStreamError:
@@ -344,5 +348,32 @@ async def test_janus_going_away_keeps_the_chat_and_coming_back_restores_media(
     back = time.monotonic() - went_away
     await watch()  # the clients publish and subscribe again, and the room is made anew
     print(f"\nmedia.status true {back:.1f} s after Janus was restarted")
+    for person in (coach, emma):
+        await person.close()
+
+
+async def test_a_second_tab_takes_over_and_viewers_are_offered_the_new_stream(sfu_server, horizonte):
+    ids = horizonte["ids"]
+    coach, emma = (
+        await enter(sfu_server, horizonte, "diego.coach"),
+        await enter(sfu_server, horizonte, "emma"),
+    )
+    await go_live(coach, [emma], ids, ["diego.coach"])
+    await coach.publish(40)
+    await emma.send({"type": "sfu.subscribe", "user": ids["diego.coach"]})
+    first = await emma.accept(ids["diego.coach"])
+    await first.frames(FRAMES)
+
+    tab = await enter(sfu_server, horizonte, "diego.coach")  # the coach opens a second tab and publishes
+    await tab.publish(220)
+    await first.until(lambda: first.ended_at is not None)  # the first tab's publisher was kicked
+    second = await emma.accept(ids["diego.coach"])  # offered again without asking again
+    await second.frames(FRAMES)
+    assert abs(first.shade - 40) < 25 < abs(second.shade - 40), (first.shade, second.shade)
+    assert (await coach.next("sfu.gone"))["user"] == ids["diego.coach"]  # the first tab hears it stopped
+
+    await tab.close()  # closing the publishing tab ends its stream for the viewers
+    await second.until(lambda: second.ended_at is not None)
+    await emma.next("sfu.gone", lambda f: f["user"] == ids["diego.coach"])
     for person in (coach, emma):
         await person.close()

@@ -1,4 +1,4 @@
-"""coaching/live/janus.py against a real Janus started from deploy/janus: rooms, refusals, a dropped connection."""
+"""coaching/live/janus.py against a real Janus from deploy/janus: rooms, refusals, a dropped connection."""
 
 from __future__ import annotations
 
@@ -20,7 +20,14 @@ async def test_a_room_is_created_found_and_destroyed(janus):
         control = await client.attach()
         assert (await control.message({"request": "exists", "room": ROOM}))[0]["exists"] is False
         created, _ = await control.message(
-            {"request": "create", "room": ROOM, "secret": "s", "pin": "p", "publishers": 3, "videocodec": "vp8"}
+            {
+                "request": "create",
+                "room": ROOM,
+                "secret": "s",
+                "pin": "p",
+                "publishers": 3,
+                "videocodec": "vp8",
+            }
         )
         assert created["videoroom"] == "created"
         assert (await control.message({"request": "exists", "room": ROOM}))[0]["exists"] is True
