@@ -377,3 +377,18 @@ async def test_a_second_tab_takes_over_and_viewers_are_offered_the_new_stream(sf
     await emma.next("sfu.gone", lambda f: f["user"] == ids["diego.coach"])
     for person in (coach, emma):
         await person.close()
+
+
+async def test_an_unreachable_janus_is_reported_and_sfu_frames_are_refused(daphne_factory, horizonte):
+    server = daphne_factory(JANUS_URL="ws://127.0.0.1:9", JANUS_API_SECRET="unused")  # nothing listens
+    ids = horizonte["ids"]
+    coach = await Person(server, horizonte["path"], "diego.coach", horizonte["cookies"]["diego.coach"]).open()
+    await coach.next("rtc.config")
+    assert (await coach.next("media.status"))["available"] is False
+    await coach.send({"type": "session.start"})
+    await coach.next("session.state", lambda s: s["status"] == "live")  # the stage works without media
+    error = await coach.error_for({"type": "sfu.publish", "jsep": {"type": "offer", "sdp": "v=0\r\n"}})
+    assert error["code"] == "media_unavailable"
+    await coach.send({"type": "stage.invite", "user": ids["emma"]})
+    assert (await coach.next("error"))["code"] == "not_found"  # emma is not in the room: an ordinary refusal
+    await coach.close()
