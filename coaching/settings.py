@@ -252,6 +252,8 @@ CHAT_PRESENCE_TIMEOUT_SECONDS = 60
 # Live sessions: ICE servers for RTCPeerConnection (add TURN such as coturn for strict NATs), stage size.
 LIVE_ICE_SERVERS = env_ice_servers("ICE_SERVERS", [{"urls": ["stun:stun.l.google.com:19302"]}])
 LIVE_STAGE_LIMIT = env_int("LIVE_STAGE_LIMIT", 6, minimum=2)
+# Without a media server each stage member sends to this many people of the audience (a mesh).
+LIVE_MESH_VIEWERS = env_int("LIVE_MESH_VIEWERS", 6, minimum=0)
 
 # Progress: an unanswered concern escalates to the programme admins after this many hours.
 PROGRESS_CONCERN_ESCALATION_HOURS = env_int("PROGRESS_CONCERN_ESCALATION_HOURS", 48, minimum=1)
