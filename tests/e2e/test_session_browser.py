@@ -395,7 +395,8 @@ def test_the_audience_sees_the_stage_and_the_coach_runs_it(three, horizonte_sess
 
     # The coach asks Sofía to mute: her client obeys and says so, and everyone sees her microphone off.
     coach.page.get_by_role("button", name="Ask Sofía Navarro to mute their microphone").click()
-    sofia.page.locator("#session-notice", has_text="The coach muted your microphone").wait_for(timeout=TIMEOUT)
+    notice = sofia.page.locator("#session-notice", has_text="The coach muted your microphone")
+    notice.wait_for(timeout=TIMEOUT)
     assert sofia.page.inner_text("#toggle-mic") == "Unmute your microphone"
     for person in three:
         flag = person.page.locator(f".stage-tile[data-user='{ids['sofia']}'] .stage-flag-mic")
@@ -408,7 +409,8 @@ def test_the_audience_sees_the_stage_and_the_coach_runs_it(three, horizonte_sess
 
     # Sofía shares her screen: every video sender swaps to it, and back to the camera when she stops.
     cameras = sofia.hook("sentVideo")
-    assert len(cameras) == 2 and not any(label.startswith("screen") for label in cameras)  # coach and Emma
+    assert len(cameras) == 2  # to the coach and to Emma
+    assert not any(label.startswith("screen") for label in cameras)
     sofia.page.get_by_role("button", name="Share your screen").click()
     sofia.page.wait_for_function(
         "window.circlesSession.sentVideo.every((label) => label.startsWith('screen'))", timeout=TIMEOUT
