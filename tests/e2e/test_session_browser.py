@@ -183,11 +183,10 @@ def no_viewers(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) 
     return str(request.getfixturevalue("daphne_server"))
 
 
-@pytest.fixture
-def horizonte_session(daphne_server: str, demo: dict[str, Any]) -> dict[str, Any]:
-    """A Horizonte session Diego schedules to start in ten minutes, in his own zone."""
+def schedule_horizonte(base_url: str) -> dict[str, Any]:
+    """A Horizonte session Diego schedules to start in ten minutes, in his own zone: its id and page."""
     coach = User.objects.get(username="diego.coach")
-    circle = Circle.objects.get(pk=demo["circles"][2]["id"])
+    circle = Circle.objects.get(name="Horizonte")
     soon = (timezone.now() + dt.timedelta(minutes=10)).astimezone(ZoneInfo(coach.timezone))
     [session] = schedule_session(
         coach=coach,
@@ -197,7 +196,13 @@ def horizonte_session(daphne_server: str, demo: dict[str, Any]) -> dict[str, Any
         local_start=soon.replace(tzinfo=None, second=0, microsecond=0),
         duration_minutes=45,
     )
-    return {"id": session.pk, "url": f"{daphne_server}/sessions/{session.pk}/"}
+    return {"id": session.pk, "url": f"{base_url}/sessions/{session.pk}/"}
+
+
+@pytest.fixture
+def horizonte_session(daphne_server: str, demo: dict[str, Any]) -> dict[str, Any]:
+    """A Horizonte session Diego schedules to start in ten minutes, in his own zone."""
+    return schedule_horizonte(daphne_server)
 
 
 @pytest.fixture
