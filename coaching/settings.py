@@ -252,8 +252,9 @@ CHAT_PRESENCE_TIMEOUT_SECONDS = 60
 # Live sessions: ICE servers for RTCPeerConnection (add TURN such as coturn for strict NATs), stage size.
 LIVE_ICE_SERVERS = env_ice_servers("ICE_SERVERS", [{"urls": ["stun:stun.l.google.com:19302"]}])
 LIVE_STAGE_LIMIT = env_int("LIVE_STAGE_LIMIT", 6, minimum=2)
-# Mesh media (no SFU): how many audience members, in the order they arrived, receive the stage directly.
-LIVE_MESH_VIEWERS = env_int("LIVE_MESH_VIEWERS", 6)
+# Without a media server each stage member sends to this many people of the audience (a mesh), in the
+# order they arrived.
+LIVE_MESH_VIEWERS = env_int("LIVE_MESH_VIEWERS", 6, minimum=0)
 # The SFU (Janus VideoRoom, deploy/janus/run): the ws:// URL of its WebSockets transport, and the API secret
 # it was started with. Empty JANUS_URL: no SFU, the stage is a mesh (docs/operations.md).
 JANUS_URL = env_str("JANUS_URL")

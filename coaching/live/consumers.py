@@ -47,6 +47,13 @@ def _signal(frame: dict[str, Any]) -> Command:
     return Command("rtc.signal", to=to, data=data)
 
 
+def _devices(frame: dict[str, Any]) -> Command:
+    flags = {name: frame.get(name) for name in stage.DEVICES}
+    if not all(isinstance(value, bool) for value in flags.values()):
+        raise ProtocolError("invalid_frame", _("“mic”, “camera” and “screen” must each be true or false."))
+    return Command("media.state", data=flags)
+
+
 def _bare(kind: str) -> Callable[[dict[str, Any]], Command]:
     return lambda frame: Command(kind)
 
@@ -64,6 +71,10 @@ SESSION_PARSERS: dict[str, Callable[[dict[str, Any]], Command]] = {
     "stage.leave": _bare("stage.leave"),
     "stage.invite": _with_person("stage.invite"),
     "stage.remove": _with_person("stage.remove"),
+    # The coach's stage controls and the devices a stage member reports.
+    "hands.lower_all": _bare("hands.lower_all"),
+    "stage.mute": _with_person("stage.mute"),
+    "media.state": _devices,
     "rtc.signal": _signal,
     **sfu.PARSERS,
 }
@@ -76,11 +87,13 @@ OWN_ACTIONS: dict[str, Callable[..., None]] = {
     "hand.raise": stage.raise_hand,
     "hand.lower": stage.lower_hand,
     "stage.leave": stage.leave_stage,
+    "hands.lower_all": stage.lower_all_hands,
 }
 # Frames about someone else, named in the frame's `user`.
 TARGET_ACTIONS: dict[str, Callable[..., None]] = {
     "stage.invite": stage.invite,
     "stage.remove": stage.remove,
+    "stage.mute": stage.mute_member,
 }
 
 
@@ -159,6 +172,10 @@ class SessionConsumer(RoomConsumer):
             await realtime.publish(
                 stage.signal_group(self.live_id, command.to),
                 realtime.frame_event({"type": "rtc.signal", "from": self.user.pk, "data": command.data}),
+            )
+        elif command.type == "media.state":
+            await database_sync_to_async(stage.report_devices)(
+                user=self.user, session_id=self.live_id, **(command.data or {})
             )
         elif command.type in OWN_ACTIONS:
             await database_sync_to_async(OWN_ACTIONS[command.type])(user=self.user, session_id=self.live_id)

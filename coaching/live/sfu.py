@@ -65,7 +65,7 @@ ID_EXISTS = 436
 
 def enabled() -> bool:
     """Whether live media goes through Janus (`JANUS_URL` set) rather than a mesh between browsers."""
-    return bool(settings.JANUS_URL)
+    return stage.media_mode() == "sfu"
 
 
 # ---------------------------------------------------------------- the room (database side)

@@ -1,6 +1,9 @@
-"""The stage of a live session: start, end, hands, who is on stage, and attendance spans.
+"""The stage of a live session: start, end, hands, who is on stage, their devices, and attendance spans.
 
 Every change locks the session's row, and the session's sockets hear the new `session.state` after commit.
+Where the media flows (`media`): through the SFU when `JANUS_URL` is set, else a mesh in which the stage also
+sends to the first `LIVE_MESH_VIEWERS` people of the audience (`viewers`); `check_signal` admits exactly
+those pairs. Contract: docs/protocol.md, "Live session rooms".
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from coaching.live.models import Attendance, AttendanceSpan, LiveSession
 
 DEFAULT_ICE_SERVERS: list[dict[str, Any]] = [{"urls": ["stun:stun.l.google.com:19302"]}]
 DEFAULT_STAGE_LIMIT = 6
+DEFAULT_MESH_VIEWERS = 6
+DEVICES = ("mic", "camera", "screen")
 
 PRESENT = AttendanceSpan.Kind.PRESENT
 STAGE = AttendanceSpan.Kind.STAGE
@@ -33,6 +38,16 @@ STAGE = AttendanceSpan.Kind.STAGE
 def stage_limit() -> int:
     """How many people fit on a stage, the coach included (`LIVE_STAGE_LIMIT`)."""
     return int(getattr(settings, "LIVE_STAGE_LIMIT", DEFAULT_STAGE_LIMIT))
+
+
+def mesh_viewers() -> int:
+    """How many of the audience receive the stage without a media server (`LIVE_MESH_VIEWERS`)."""
+    return int(getattr(settings, "LIVE_MESH_VIEWERS", DEFAULT_MESH_VIEWERS))
+
+
+def media_mode() -> str:
+    """`"sfu"` when a Janus is configured (`JANUS_URL`), else `"mesh"`: the one rule; sfu.enabled() asks it."""
+    return "sfu" if settings.JANUS_URL else "mesh"
 
 
 def ice_servers() -> list[dict[str, Any]]:
@@ -54,20 +69,32 @@ def signal_group(session_id: int, user_id: int) -> str:
 # ---------------------------------------------------------------- reads
 
 
+def _arrivals(session: LiveSession) -> list[int]:
+    """Who is in the room now, once each, in the order of their earliest open presence span."""
+    spans = AttendanceSpan.objects.filter(session=session, kind=PRESENT, ended_at__isnull=True)
+    return list(dict.fromkeys(spans.order_by("started_at", "pk").values_list("user_id", flat=True)))
+
+
+def _viewers(session: LiveSession, arrivals: list[int]) -> list[int] | None:
+    """The audience members the stage sends to in a mesh (first come, first served); None with the SFU."""
+    if media_mode() == "sfu":
+        return None
+    return [uid for uid in arrivals if uid not in session.stage][: mesh_viewers()]
+
+
 def _state(session: LiveSession) -> dict[str, Any]:
-    here = set(
-        AttendanceSpan.objects.filter(session=session, kind=PRESENT, ended_at__isnull=True).values_list(
-            "user_id", flat=True
-        )
-    )
+    arrivals = _arrivals(session)
     return {
         "type": "session.state",
         "status": session.status,
         "stage": list(session.stage),
         "hands": list(session.hands),
-        "audience": len(here - set(session.stage)),
+        "audience": len(set(arrivals) - set(session.stage)),
         "stage_limit": stage_limit(),
         "version": session.state_version,
+        "media": media_mode(),
+        "viewers": _viewers(session, arrivals),
+        "devices": {uid: dict(flags) for uid, flags in session.devices.items()},
     }
 
 
@@ -87,16 +114,19 @@ def coach_id(*, circle_id: int) -> int | None:
 
 
 def check_signal(*, user: User, session_id: int, to: int) -> None:
-    """Allow an `rtc.signal` only from a stage member to another one, while the session is live."""
+    """Allow an `rtc.signal` between two stage members, or (mesh) a stage member and a viewer, while live."""
     session = LiveSession.objects.only("status", "stage").filter(pk=session_id).first()
     if session is None or session.status != LiveSession.Status.LIVE:
         raise ChatError("forbidden", _("The session is not live."))
-    if user.pk not in session.stage:
+    viewers = _viewers(session, _arrivals(session)) or []
+    if user.pk not in session.stage and user.pk not in viewers:
         raise ChatError("forbidden", _("Only people on stage can send video signals."))
-    if to == user.pk or to not in session.stage:
+    # One end of every connection is on stage; a viewer is never connected to another viewer.
+    allowed = session.stage if user.pk in viewers else [*session.stage, *viewers]
+    if to == user.pk or to not in allowed:
         if not User.objects.filter(pk=to).exists():
             raise ChatError("not_found", _("There is nobody with that id."))
-        raise ChatError("forbidden", _("Signals go only to other people on stage."))
+        raise ChatError("forbidden", _("Signals go only between the stage and the people who receive it."))
 
 
 # ---------------------------------------------------------------- writes
@@ -153,6 +183,7 @@ def _on_stage(session: LiveSession, user_id: int, now: dt.datetime) -> None:
 
 def _off_stage(session: LiveSession, user_id: int, now: dt.datetime) -> None:
     session.stage = [uid for uid in session.stage if uid != user_id]
+    session.devices = {uid: flags for uid, flags in session.devices.items() if uid != str(user_id)}
     AttendanceSpan.objects.filter(session=session, user_id=user_id, kind=STAGE, ended_at__isnull=True).update(
         ended_at=now
     )
@@ -195,9 +226,9 @@ def start(*, user: User, session_id: int) -> None:
     now = timezone.now()
     session.status = LiveSession.Status.LIVE
     session.started_at = now
-    session.stage, session.hands = [], []
+    session.stage, session.hands, session.devices = [], [], {}
     _on_stage(session, user.pk, now)
-    _changed(session, "status", "started_at", "stage", "hands")
+    _changed(session, "status", "started_at", "stage", "hands", "devices")
 
 
 @transaction.atomic
@@ -209,10 +240,10 @@ def end(*, user: User, session_id: int) -> None:
     now = timezone.now()
     session.status = LiveSession.Status.ENDED
     session.ended_at = now
-    session.stage, session.hands = [], []
+    session.stage, session.hands, session.devices = [], [], {}
     AttendanceSpan.objects.filter(session=session, ended_at__isnull=True).update(ended_at=now)
     record_attendance(session=session)
-    _changed(session, "status", "ended_at", "stage", "hands")
+    _changed(session, "status", "ended_at", "stage", "hands", "devices")
 
 
 def record_attendance(*, session: LiveSession) -> list[Attendance]:
@@ -309,7 +340,7 @@ def remove(*, user: User, session_id: int, target_id: int) -> None:
             raise ChatError("not_found", _("There is nobody with that id in this circle."))
         raise ChatError("forbidden", _("That person is not on stage."))
     _off_stage(session, target_id, timezone.now())
-    _changed(session, "stage")
+    _changed(session, "stage", "devices")
 
 
 @transaction.atomic
@@ -320,7 +351,7 @@ def leave_stage(*, user: User, session_id: int) -> None:
     if user.pk not in session.stage:
         raise ChatError("forbidden", _("You are not on stage."))
     _off_stage(session, user.pk, timezone.now())
-    _changed(session, "stage")
+    _changed(session, "stage", "devices")
 
 
 @transaction.atomic
@@ -330,3 +361,44 @@ def mute_all(*, user: User, session_id: int) -> None:
     _require_coach(user, session, _("Only the coach can mute everyone."))
     _require_live(session)
     send_event_on_commit([(session_group(session.pk), frame_event({"type": "mute", "by": user.pk}))])
+
+
+@transaction.atomic
+def lower_all_hands(*, user: User, session_id: int) -> None:
+    """The coach clears the hand queue."""
+    session = _locked(session_id)
+    _require_coach(user, session, _("Only the coach can lower everyone's hand."))
+    _require_live(session)
+    if not session.hands:
+        return
+    session.hands = []
+    _changed(session, "hands")
+
+
+@transaction.atomic
+def mute_member(*, user: User, session_id: int, target_id: int) -> None:
+    """The coach asks one stage member's microphone to mute: only that person's sockets get `mute`."""
+    # A request: their client obeys, the server cannot silence a microphone (docs/protocol.md says so).
+    session = _locked(session_id)
+    _require_coach(user, session, _("Only the coach can mute someone."))
+    _require_live(session)
+    if target_id not in session.stage:
+        if not _seated(target_id, session.circle_id):
+            raise ChatError("not_found", _("There is nobody with that id in this circle."))
+        raise ChatError("forbidden", _("That person is not on stage."))
+    frame = {"type": "mute", "by": user.pk, "user": target_id}
+    send_event_on_commit([(signal_group(session.pk, target_id), frame_event(frame))])
+
+
+@transaction.atomic
+def report_devices(*, user: User, session_id: int, mic: bool, camera: bool, screen: bool) -> None:
+    """A stage member says what they send (microphone, camera, a shared screen); everyone sees it."""
+    session = _locked(session_id)
+    _require_live(session)
+    if user.pk not in session.stage:
+        raise ChatError("forbidden", _("You are not on stage."))
+    flags = {"mic": mic, "camera": camera, "screen": screen}
+    if session.devices.get(str(user.pk)) == flags:
+        return
+    session.devices = {**session.devices, str(user.pk): flags}
+    _changed(session, "devices")

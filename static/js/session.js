@@ -1,4 +1,7 @@
-// Circles live session: lobby, stage (WebRTC mesh between the people on stage), hands and coach controls.
+// Circles live session: lobby, stage, hands and coach controls, and the stage's video, which flows one of two
+// ways (`media` in session.state): a mesh (WebRTC between the people on stage, and from them to the first
+// few of the audience, the `viewers`) or through the SFU (Janus; each stage member publishes once and
+// everyone subscribes, all signalled through our socket as sfu.* frames).
 // Contract: docs/protocol.md, "Live session rooms", which also describes the
 // signalling data below. The session chat beside the stage is chat.js on its own socket to the same room.
 //
@@ -7,7 +10,8 @@
 //   {pc, ready: true}            a connection made on its own initiative says it is listening
 //   {pc, description: {type, sdp}}, {pc, candidate: {...}}   perfect negotiation (polite = the higher id;
 //                                the impolite side makes the first offer of each connection)
-// Only people on stage open peer connections; the audience never asks for a camera.
+// Only people on stage ask for a camera. In the mesh a viewer opens one receive-only connection per stage member
+// with the same conventions; the rest of the audience opens none.
 (() => {
   "use strict";
 
@@ -31,6 +35,11 @@
     lobby: $("session-lobby"),
     live: $("session-live"),
     ended: $("session-ended"),
+    cancelled: $("session-cancelled"),
+    meshNote: $("session-mesh-note"),
+    mediaDown: $("session-media-down"),
+    screen: $("toggle-screen"),
+    lowerAll: $("hands-lower-all"),
     start: $("session-start"),
     grid: $("stage-grid"),
     audienceNote: $("session-audience-note"),
@@ -86,9 +95,15 @@
   let mediaGeneration = 0;
   let micOn = true;
   let cameraOn = true;
+  let screenStream = null; // getDisplayMedia's stream while this person shares their screen
+  let sfuAvailable = null; // media.status: null until this socket hears it
+  const sfu = { pub: null, subs: new Map(), subscribed: new Set() }; // Janus connections (media "sfu")
+  let role = "none"; // stage | viewer | none: the mesh connections a change of role starts afresh
 
   const live = () => state.status === "live";
   const onStage = () => live() && state.stage.includes(me.id);
+  const mesh = () => state.media !== "sfu";
+  const isViewer = () => live() && mesh() && !onStage() && (state.viewers || []).includes(me.id);
 
   // ---------------------------------------------------------------- socket
   let socket = null;
@@ -141,6 +156,9 @@
   function onClosed(code) {
     socket = null;
     iceServers = null;
+    // What Janus knows of this page belongs to the socket that is gone.
+    sfuAvailable = null;
+    closeSfu();
     clearInterval(pingTimer);
     clearTimeout(pongTimer);
     if (code === 4401 || code === 4403 || code === 4404) {
@@ -189,6 +207,7 @@
         if (welcomed) {
           // Back after a drop: signals may have been lost meanwhile, so every connection starts afresh.
           closeAllPeers();
+          closeSfu();
           queued = [];
         }
         welcomed = true;
@@ -201,12 +220,29 @@
         iceServers = Array.isArray(frame.ice_servers) ? frame.ice_servers : [];
         setStatus("connected", statusText());
         syncPeers();
+        reportDevices();
         break;
       case "rtc.signal":
         onSignal(Number(frame.from), frame.data || {});
         break;
       case "mute":
-        if (frame.by !== me.id) mutedByCoach();
+        if (frame.user === me.id) mutedByCoach("muted_you_by_coach");
+        else if (frame.user === undefined && frame.by !== me.id) mutedByCoach("muted_by_coach");
+        break;
+      case "media.status":
+        sfuAvailable = frame.available === true;
+        if (!sfuAvailable) closeSfu();
+        renderControls();
+        syncSfu();
+        break;
+      case "sfu.answer":
+        onSfuAnswer(frame.jsep);
+        break;
+      case "sfu.offer":
+        onSfuOffer(Number(frame.user), frame.jsep);
+        break;
+      case "sfu.gone":
+        closeSub(Number(frame.user));
         break;
       case "error":
         showError(frame.detail);
@@ -241,16 +277,27 @@
       audience: Number(frame.audience) || 0,
       stage_limit: Number(frame.stage_limit) || 6,
       version: Number(frame.version) || 0,
+      media: frame.media === "sfu" ? "sfu" : "mesh",
+      viewers: Array.isArray(frame.viewers) ? frame.viewers.map(Number) : null,
+      devices: frame.devices && typeof frame.devices === "object" ? frame.devices : {},
     };
     ui.root.dataset.status = state.status;
+    ui.root.dataset.media = state.media;
     ui.lobby.hidden = state.status !== "scheduled";
     ui.live.hidden = state.status !== "live";
     ui.ended.hidden = state.status !== "ended";
+    ui.cancelled.hidden = state.status !== "cancelled";
     if (socket && iceServers !== null) setStatus("connected", statusText());
     renderLists();
     renderGrid();
     syncStage();
     renderControls();
+  }
+
+  // What someone on stage sends, as they reported it; someone not listed counts as mic and camera on.
+  function devicesOf(id) {
+    const flags = state.devices[String(id)] || {};
+    return { mic: flags.mic !== false, camera: flags.camera !== false, screen: flags.screen === true };
   }
 
   function personItem(id, extra) {
@@ -268,14 +315,22 @@
     ui.stageCount.textContent = live() ? `(${t("stage_count", { count: state.stage.length, limit: state.stage_limit })})` : "";
     ui.stageList.replaceChildren(
       ...state.stage.map((id) => {
-        let button = null;
-        if (config.isCoach && id !== me.id) {
-          button = el("button", "link session-remove", t("remove"));
-          button.type = "button";
-          button.setAttribute("aria-label", t("remove_person", { name: nameOf(id) }));
-          button.addEventListener("click", () => send({ type: "stage.remove", user: id }));
+        if (!config.isCoach || id === me.id) return personItem(id, null);
+        const buttons = el("span", "session-person-actions");
+        if (devicesOf(id).mic) {
+          // A request the member's client obeys (docs/protocol.md): hidden once their microphone is off.
+          const mute = el("button", "link session-mute", t("mute_member"));
+          mute.type = "button";
+          mute.setAttribute("aria-label", t("mute_person", { name: nameOf(id) }));
+          mute.addEventListener("click", () => send({ type: "stage.mute", user: id }));
+          buttons.append(mute, " ");
         }
-        return personItem(id, button);
+        const button = el("button", "link session-remove", t("remove"));
+        button.type = "button";
+        button.setAttribute("aria-label", t("remove_person", { name: nameOf(id) }));
+        button.addEventListener("click", () => send({ type: "stage.remove", user: id }));
+        buttons.append(button);
+        return personItem(id, buttons);
       }),
     );
     if (!state.stage.length) ui.stageList.append(el("li", "muted", t("stage_empty")));
@@ -294,12 +349,13 @@
       }),
     );
     if (!state.hands.length) ui.handList.append(el("li", "muted", t("hands_empty")));
+    if (ui.lowerAll) ui.lowerAll.hidden = !live() || !state.hands.length;
     ui.stageSection.hidden = !live();
     ui.handSection.hidden = !live();
     // Before the start everyone in the room is waiting; afterwards nobody is counted any more.
     const count = state.audience;
     const prefix = live() ? "audience" : "waiting";
-    ui.audience.hidden = state.status === "ended";
+    ui.audience.hidden = state.status === "ended" || state.status === "cancelled";
     ui.audience.textContent =
       count === 0 ? t(`${prefix}_none`) : count === 1 ? t(`${prefix}_one`) : t(`${prefix}_many`, { count });
   }
@@ -319,12 +375,25 @@
     ui.camera.textContent = cameraOn ? t("camera_on") : t("camera_off");
     ui.mic.classList.toggle("is-off", !micOn);
     ui.camera.classList.toggle("is-off", !cameraOn);
+    const canShare = Boolean(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
+    ui.screen.hidden = !staged || !hasVideo || !canShare;
+    ui.screen.textContent = screenStream ? t("screen_off") : t("screen_on");
+    ui.screen.setAttribute("aria-pressed", screenStream ? "true" : "false");
     ui.audienceNote.hidden = staged;
+    // In a mesh only the first few of the audience receive the stage; the others are told why not.
+    ui.meshNote.hidden = !here || !mesh() || staged || isViewer();
+    ui.mediaDown.hidden = !here || state.media !== "sfu" || sfuAvailable !== false;
     if (ui.muteAll) ui.muteAll.hidden = !here;
   }
 
   // One tile per person on stage, in stage order; video only where this page has a stream for it.
-  const tiles = new Map(); // user id -> {item, video, status}
+  const tiles = new Map(); // user id -> {item, video, status, flags}
+  // Static icons (no user data): a microphone and a camera, struck through.
+  const ICONS = {
+    mic: '<svg viewBox="0 0 24 24" width="16" height="16" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"><rect x="9" y="3" width="6" height="11" rx="3"/><path d="M5 11a7 7 0 0 0 14 0M12 18v3M4 4l16 16"/></svg>',
+    camera: '<svg viewBox="0 0 24 24" width="16" height="16" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"><rect x="3" y="7" width="12" height="10" rx="2"/><path d="M15 11l6-3v8l-6-3M3 3l18 18"/></svg>',
+    screen: '<svg viewBox="0 0 24 24" width="16" height="16" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"><rect x="3" y="4" width="18" height="12" rx="2"/><path d="M8 20h8M12 16v4"/></svg>',
+  };
 
   function tileFor(id) {
     let tile = tiles.get(id);
@@ -343,10 +412,38 @@
     const label = el("span", "stage-name", id === me.id ? t("you", { name: nameOf(id) }) : nameOf(id));
     const status = el("span", "stage-status");
     status.setAttribute("aria-live", "polite");
-    item.append(initial, video, label, status);
-    tile = { item, video, status };
+    const flags = el("span", "stage-flags");
+    item.append(initial, video, label, status, flags);
+    tile = { item, video, status, flags };
     tiles.set(id, tile);
     return tile;
+  }
+
+  function flag(kind, key) {
+    const node = el("span", `stage-flag stage-flag-${kind}`);
+    node.dataset.flag = kind;
+    const icon = el("span", "stage-flag-icon");
+    icon.setAttribute("aria-hidden", "true");
+    icon.innerHTML = ICONS[kind];
+    node.append(icon, el("span", "stage-flag-text", t(key)));
+    return node;
+  }
+
+  // The microphone, camera and screen of each person on stage, as everyone sees them (from `devices`).
+  function renderFlags(id, tile) {
+    const devices = devicesOf(id);
+    const wanted = [];
+    if (!devices.mic) wanted.push(["mic", "flag_mic_off"]);
+    if (!devices.camera && !devices.screen) wanted.push(["camera", "flag_camera_off"]);
+    if (devices.screen) wanted.push(["screen", "flag_screen"]);
+    const now = wanted.map(([kind]) => kind).join(" ");
+    if (tile.flags.dataset.shown !== now) {
+      tile.flags.dataset.shown = now;
+      tile.flags.replaceChildren(...wanted.map(([kind, key]) => flag(kind, key)));
+    }
+    tile.item.classList.toggle("mic-off", !devices.mic);
+    tile.item.classList.toggle("camera-off", !devices.camera && !devices.screen);
+    tile.item.classList.toggle("is-screen", devices.screen);
   }
 
   function show(tile, stream) {
@@ -359,16 +456,36 @@
     const started = video.play();
     if (started && typeof started.catch === "function") {
       started.catch((error) => {
-        // Autoplay with sound can be refused until the person interacts with the page.
-        if (error && error.name === "NotAllowedError") ui.play.hidden = false;
+        // Autoplay with sound can be refused until the person interacts with the page: the picture
+        // starts at once without sound, and a button brings the sound back.
+        if (!error || error.name !== "NotAllowedError" || video.muted) return;
+        video.muted = true;
+        video.dataset.silenced = "true";
+        ui.play.hidden = false;
+        video.play().catch(() => {});
       });
     }
   }
 
   ui.play.addEventListener("click", () => {
     ui.play.hidden = true;
-    for (const tile of tiles.values()) if (tile.video.srcObject) play(tile.video);
+    for (const tile of tiles.values()) {
+      if (tile.video.dataset.silenced) {
+        tile.video.muted = false;
+        delete tile.video.dataset.silenced;
+      }
+      if (tile.video.srcObject) play(tile.video);
+    }
   });
+
+  // The stream shown for someone on stage: one's own camera (or shared screen), or what this page receives.
+  function streamOf(id) {
+    if (id === me.id) return screenStream || localStream;
+    const sub = sfu.subs.get(id);
+    if (sub) return sub.stream;
+    const peer = peers.get(id);
+    return peer ? peer.stream : null;
+  }
 
   function renderGrid() {
     const ids = live() ? state.stage : [];
@@ -382,20 +499,28 @@
     ui.grid.replaceChildren(...ids.map((id) => tileFor(id).item));
     ui.grid.hidden = ids.length === 0;
     ui.grid.dataset.count = String(ids.length);
-    if (tiles.has(me.id)) show(tiles.get(me.id), localStream);
-    for (const peer of peers.values()) if (tiles.has(peer.user)) show(tiles.get(peer.user), peer.stream);
+    for (const [id, tile] of tiles) {
+      show(tile, streamOf(id));
+      renderFlags(id, tile);
+    }
   }
 
   // ---------------------------------------------------------------- camera and microphone
   function syncStage() {
-    if (!onStage()) {
+    const now = onStage() ? "stage" : isViewer() ? "viewer" : "none";
+    if (now !== role) {
+      // Coming up, stepping down, or becoming a viewer: each mesh connection is made for one role.
+      role = now;
       closeAllPeers();
+    }
+    if (!onStage()) {
       stopMedia();
       hideMediaProblem();
-      return;
+    } else if (media === "none") {
+      startMedia();
     }
-    if (media === "none") startMedia();
     syncPeers();
+    syncSfu();
   }
 
   async function startMedia() {
@@ -418,6 +543,8 @@
     renderControls();
     for (const peer of peers.values()) sendTracks(peer);
     syncPeers();
+    syncSfu();
+    reportDevices();
   }
 
   async function acquire() {
@@ -475,37 +602,124 @@
 
   function stopMedia() {
     mediaGeneration += 1; // an acquisition still under way lets go of what it gets
+    stopScreen({ quietly: true });
     if (localStream) localStream.getTracks().forEach((track) => track.stop());
     localStream = null;
     media = "none";
     showNotice("");
   }
 
+  // Tell the room what this person sends (the server keeps it while they are on stage; repeats are free).
+  function reportDevices() {
+    if (!onStage() || media !== "ready" || !localStream) return;
+    send({
+      type: "media.state",
+      mic: micOn && localStream.getAudioTracks().length > 0,
+      camera: cameraOn && localStream.getVideoTracks().length > 0,
+      screen: Boolean(screenStream),
+    });
+  }
+
   function setMic(on) {
     micOn = on;
     if (localStream) localStream.getAudioTracks().forEach((track) => (track.enabled = on));
     renderControls();
+    reportDevices();
   }
 
-  function mutedByCoach() {
-    if (!localStream || !localStream.getAudioTracks().length) return;
+  function mutedByCoach(key) {
+    if (!onStage() || !localStream || !localStream.getAudioTracks().length) return;
     setMic(false);
-    showNotice(t("muted_by_coach"));
+    showNotice(t(key));
   }
 
   ui.mic.addEventListener("click", () => setMic(!micOn));
   ui.camera.addEventListener("click", () => {
     cameraOn = !cameraOn;
     if (localStream) localStream.getVideoTracks().forEach((track) => (track.enabled = cameraOn));
-    if (tiles.has(me.id)) tiles.get(me.id).item.classList.toggle("camera-off", !cameraOn);
     renderControls();
+    reportDevices();
+  });
+
+  // ---------------------------------------------------------------- screen sharing
+  // The shared screen replaces the camera on every video sender (mesh peers and the SFU publisher), so
+  // nobody renegotiates; stopping (the button, or the browser's own "Stop sharing") puts the camera back.
+  function outgoingVideo() {
+    if (screenStream) return screenStream.getVideoTracks()[0] || null;
+    return localStream ? localStream.getVideoTracks()[0] || null : null;
+  }
+
+  function sendingConnections() {
+    const list = Array.from(peers.values(), (peer) => peer.pc);
+    if (sfu.pub) list.push(sfu.pub.pc);
+    return list;
+  }
+
+  function swapVideo(track) {
+    for (const pc of sendingConnections()) {
+      for (const sender of pc.getSenders()) {
+        if (sender.track && sender.track.kind === "video" && sender.track !== track) {
+          sender.replaceTrack(track).catch(() => {});
+        }
+      }
+    }
+  }
+
+  async function startScreen() {
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    } catch (error) {
+      // Cancelling the browser's picker is a choice, not a failure.
+      if (error && error.name !== "NotAllowedError" && error.name !== "AbortError") showError(t("screen_failed"));
+      return;
+    }
+    const track = stream.getVideoTracks()[0];
+    if (!track || !onStage() || !localStream) {
+      stream.getTracks().forEach((each) => each.stop());
+      return;
+    }
+    screenStream = stream;
+    track.addEventListener("ended", () => stopScreen());
+    swapVideo(track);
+    renderGrid();
+    renderControls();
+    reportDevices();
+  }
+
+  function stopScreen({ quietly = false } = {}) {
+    if (!screenStream) return;
+    const stream = screenStream;
+    screenStream = null;
+    stream.getTracks().forEach((track) => track.stop());
+    if (quietly) return;
+    const camera = outgoingVideo();
+    if (camera) swapVideo(camera);
+    renderGrid();
+    renderControls();
+    reportDevices();
+  }
+
+  ui.screen.addEventListener("click", () => {
+    if (screenStream) stopScreen();
+    else startScreen();
   });
 
   // ---------------------------------------------------------------- peer connections
+  // Whom this page keeps a mesh connection with: stage ↔ stage, stage → viewers, a viewer ← the stage.
+  function meshTargets() {
+    if (!live() || !mesh()) return [];
+    const others = state.stage.filter((id) => id !== me.id);
+    if (onStage()) return localStream ? [...others, ...(state.viewers || [])] : others;
+    return isViewer() ? others : [];
+  }
+
   function syncPeers() {
-    if (!onStage() || iceServers === null || media === "pending") return;
-    for (const id of state.stage) if (id !== me.id && !peers.has(id)) createPeer(id, { announce: true });
-    for (const id of Array.from(peers.keys())) if (!state.stage.includes(id)) closePeer(id);
+    if (iceServers === null || (onStage() && media === "pending")) return;
+    const targets = meshTargets();
+    for (const id of targets) if (!peers.has(id)) createPeer(id, { announce: true });
+    for (const id of Array.from(peers.keys())) if (!targets.includes(id)) closePeer(id);
+
     // Only the newest connection of each sender matters; what its earlier ones said is history.
     const newest = new Map();
     for (const [from, data] of queued) newest.set(from, data.pc);
@@ -519,9 +733,10 @@
   }
 
   function sendTracks(peer) {
-    if (!localStream) return;
+    if (!localStream || !onStage()) return;
     const senders = peer.pc.getSenders();
-    for (const track of localStream.getTracks()) {
+    const video = outgoingVideo();
+    for (const track of [...localStream.getAudioTracks(), ...(video ? [video] : [])]) {
       if (senders.some((sender) => sender.track === track)) continue;
       // Reuse a receive-only slot of that kind (made while there was no media) before adding a new one.
       const slot = peer.pc
@@ -553,7 +768,7 @@
       since: Date.now(),
     };
     peers.set(user, peer);
-    if (localStream) sendTracks(peer);
+    if (localStream && onStage()) sendTracks(peer);
     else {
       // Without a camera or microphone this side still receives; the slots make it able to offer too.
       pc.addTransceiver("audio", { direction: "recvonly" });
@@ -700,7 +915,7 @@
 
   // A connection that never comes up (a signal lost at a bad moment) starts over, and says so.
   setInterval(() => {
-    if (!onStage() || !socket) return;
+    if (!socket || role === "none") return;
     for (const peer of Array.from(peers.values())) {
       if (peer.pc.connectionState !== "connected" && Date.now() - peer.since > STUCK_AFTER) {
         restartPeer(peer.user, { announce: true });
@@ -708,12 +923,201 @@
     }
   }, 5000);
 
+  // ---------------------------------------------------------------- the SFU (media "sfu")
+  // One send-only connection publishes this person's camera and microphone; one receive-only connection per
+  // stage member receives them. Janus offers each subscription (sfu.offer) and this page answers.
+  const sfuReady = () =>
+    live() && state.media === "sfu" && sfuAvailable === true && iceServers !== null && Boolean(socket);
+
+  function syncSfu() {
+    if (!sfuReady()) return;
+    if (onStage() && media === "ready" && localStream && !sfu.pub) publish();
+    if (!onStage() && sfu.pub) closePub();
+    const wanted = state.stage.filter((id) => id !== me.id);
+    for (const id of wanted) {
+      if (!sfu.subscribed.has(id)) {
+        sfu.subscribed.add(id);
+        send({ type: "sfu.subscribe", user: id });
+      }
+    }
+    for (const id of Array.from(sfu.subscribed)) {
+      if (!wanted.includes(id)) {
+        sfu.subscribed.delete(id);
+        closeSub(id);
+        send({ type: "sfu.unsubscribe", user: id });
+      }
+    }
+  }
+
+  // Candidates wait until Janus has heard of the connection (the publish or start frame went out first).
+  function trickler(user, holder) {
+    return ({ candidate }) => {
+      const frame = { type: "sfu.trickle", user, candidate: candidate ? candidate.toJSON() : null };
+      if (holder.sent) send(frame);
+      else holder.early.push(frame);
+    };
+  }
+
+  function flushTrickle(holder) {
+    holder.sent = true;
+    for (const frame of holder.early.splice(0)) send(frame);
+  }
+
+  async function publish() {
+    const pc = new RTCPeerConnection({ iceServers: iceServers || [] });
+    opened += 1;
+    const pub = { pc, sent: false, early: [] };
+    sfu.pub = pub;
+    pc.addEventListener("icecandidate", trickler(null, pub));
+    const video = outgoingVideo();
+    for (const track of [...localStream.getAudioTracks(), ...(video ? [video] : [])]) {
+      pc.addTransceiver(track, { direction: "sendonly", streams: [localStream] });
+    }
+    try {
+      await pc.setLocalDescription(await pc.createOffer());
+    } catch (_) {
+      if (sfu.pub === pub) closePub();
+      return;
+    }
+    if (sfu.pub !== pub) return;
+    send({ type: "sfu.publish", jsep: { type: "offer", sdp: pc.localDescription.sdp } });
+    flushTrickle(pub);
+  }
+
+  function onSfuAnswer(jsep) {
+    const pub = sfu.pub;
+    if (!pub || !jsep || pub.pc.signalingState !== "have-local-offer") return; // late, or a repeat
+    pub.pc.setRemoteDescription(jsep).catch(() => {
+      if (sfu.pub === pub) {
+        closePub();
+        syncSfu(); // try once more with a fresh offer
+      }
+    });
+  }
+
+  function closePub() {
+    const pub = sfu.pub;
+    sfu.pub = null;
+    if (pub) pub.pc.close();
+  }
+
+  async function onSfuOffer(user, jsep) {
+    if (!sfu.subscribed.has(user) || !jsep) return;
+    closeSub(user); // a fresh publication of theirs replaces the old one
+    const pc = new RTCPeerConnection({ iceServers: iceServers || [] });
+    opened += 1;
+    const sub = { user, pc, stream: new MediaStream(), sent: false, early: [] };
+    sfu.subs.set(user, sub);
+    pc.addEventListener("icecandidate", trickler(user, sub));
+    pc.addEventListener("track", ({ track }) => {
+      for (const old of sub.stream.getTracks()) if (old.kind === track.kind) sub.stream.removeTrack(old);
+      sub.stream.addTrack(track);
+      if (tiles.has(user) && sfu.subs.get(user) === sub) show(tiles.get(user), sub.stream);
+    });
+    pc.addEventListener("connectionstatechange", () => {
+      if (sfu.subs.get(user) !== sub || !tiles.has(user)) return;
+      const tile = tiles.get(user);
+      tile.item.dataset.connection = pc.connectionState;
+      tile.status.textContent =
+        pc.connectionState === "connected" ? "" : pc.connectionState === "failed" ? t("peer_failed") : t("connecting_peer");
+    });
+    try {
+      await pc.setRemoteDescription(jsep);
+      await pc.setLocalDescription(await pc.createAnswer());
+    } catch (_) {
+      if (sfu.subs.get(user) === sub) closeSub(user);
+      return;
+    }
+    if (sfu.subs.get(user) !== sub) return;
+    send({ type: "sfu.start", user, jsep: { type: "answer", sdp: pc.localDescription.sdp } });
+    flushTrickle(sub);
+    if (tiles.has(user)) show(tiles.get(user), sub.stream);
+  }
+
+  function closeSub(user) {
+    const sub = sfu.subs.get(user);
+    if (!sub) return;
+    sfu.subs.delete(user);
+    sub.pc.close();
+    sub.stream.getTracks().forEach((track) => sub.stream.removeTrack(track));
+    const tile = tiles.get(user);
+    if (tile) {
+      tile.video.srcObject = null;
+      tile.item.classList.remove("has-video");
+      delete tile.item.dataset.connection;
+      tile.status.textContent = "";
+    }
+  }
+
+  // Everything Janus held for this page is gone (the server lost it, or this socket closed).
+  function closeSfu() {
+    closePub();
+    for (const user of Array.from(sfu.subs.keys())) closeSub(user);
+    sfu.subscribed.clear();
+  }
+
+  // ---------------------------------------------------------------- the active speaker
+  // A few times a second, the loudest voice above a threshold lights its tile; it stays lit a moment after,
+  // so the highlight does not flicker between words.
+  const SPEAKING = 0.03;
+  const HOLD = 1200;
+  let speaker = null;
+  let speakerSince = 0;
+  let ownLevel = 0;
+
+  function receivedLevels() {
+    const levels = new Map();
+    const receiving = [...Array.from(peers.values(), (peer) => [peer.user, peer.pc])];
+    for (const sub of sfu.subs.values()) receiving.push([sub.user, sub.pc]);
+    for (const [user, pc] of receiving) {
+      for (const receiver of pc.getReceivers()) {
+        if (receiver.track.kind !== "audio" || typeof receiver.getSynchronizationSources !== "function") continue;
+        for (const source of receiver.getSynchronizationSources()) {
+          levels.set(user, Math.max(levels.get(user) || 0, source.audioLevel || 0));
+        }
+      }
+    }
+    return levels;
+  }
+
+  async function measureOwnLevel() {
+    const pc = sendingConnections()[0];
+    if (!pc || !micOn) {
+      ownLevel = 0;
+      return;
+    }
+    let level = 0;
+    (await pc.getStats()).forEach((report) => {
+      if (report.type === "media-source" && report.kind === "audio") level = Math.max(level, report.audioLevel || 0);
+    });
+    ownLevel = level;
+  }
+
+  setInterval(() => {
+    if (!live() || !tiles.size) return;
+    const levels = receivedLevels();
+    if (onStage()) {
+      levels.set(me.id, ownLevel);
+      measureOwnLevel().catch(() => {});
+    }
+    let loudest = null;
+    let best = SPEAKING;
+    for (const [user, level] of levels) {
+      if (tiles.has(user) && level > best) [loudest, best] = [user, level];
+    }
+    const now = Date.now();
+    if (loudest !== null) [speaker, speakerSince] = [loudest, now];
+    else if (now - speakerSince > HOLD) speaker = null;
+    for (const [user, tile] of tiles) tile.item.classList.toggle("is-speaking", user === speaker);
+  }, 250);
+
   // ---------------------------------------------------------------- controls
   if (ui.start) ui.start.addEventListener("click", () => send({ type: "session.start" }));
   ui.raise.addEventListener("click", () => send({ type: "hand.raise" }));
   ui.lower.addEventListener("click", () => send({ type: "hand.lower" }));
   ui.leave.addEventListener("click", () => send({ type: "stage.leave" }));
   if (ui.muteAll) ui.muteAll.addEventListener("click", () => send({ type: "session.mute_all" }));
+  if (ui.lowerAll) ui.lowerAll.addEventListener("click", () => send({ type: "hands.lower_all" }));
   if (ui.end) {
     ui.end.addEventListener("click", () => {
       if (window.confirm(t("confirm_end"))) send({ type: "session.end" });
@@ -722,6 +1126,7 @@
 
   window.addEventListener("pagehide", () => {
     closeAllPeers();
+    closeSfu();
     stopMedia();
   });
   window.addEventListener("online", () => {
@@ -751,11 +1156,27 @@
     get media() {
       return media;
     },
+    get sharing() {
+      return Boolean(screenStream);
+    },
+    get sfu() {
+      return {
+        available: sfuAvailable,
+        publishing: sfu.pub ? sfu.pub.pc.connectionState : null,
+        receiving: Array.from(sfu.subs.values(), (sub) => [sub.user, sub.pc.connectionState]),
+      };
+    },
+    // The labels of the video tracks this page sends (a camera, or a shared screen), one per connection.
+    get sentVideo() {
+      return sendingConnections().flatMap((pc) =>
+        pc.getSenders().filter((sender) => sender.track && sender.track.kind === "video").map((s) => s.track.label),
+      );
+    },
     get socket() {
       return socket;
     },
     async inboundBytes(user, kind = "video") {
-      const peer = peers.get(user);
+      const peer = sfu.subs.get(user) || peers.get(user);
       if (!peer) return 0;
       let bytes = 0;
       (await peer.pc.getStats()).forEach((report) => {

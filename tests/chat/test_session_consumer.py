@@ -134,6 +134,9 @@ async def test_joining_sends_hello_then_the_state_then_the_ice_servers(join, hor
         "audience": 1,
         "stage_limit": 6,
         "version": 1,
+        "media": "mesh",
+        "viewers": [horizonte["ids"]["sofia"]],
+        "devices": {},
     }
     assert await sofia.receive_json_from() == {"type": "rtc.config", "ice_servers": settings.LIVE_ICE_SERVERS}
 
@@ -169,6 +172,8 @@ async def test_only_the_coach_starts_ends_invites_removes_and_mutes(live, horizo
         {"type": "session.mute_all"},
         {"type": "stage.invite", "user": ids["lucas"]},
         {"type": "stage.remove", "user": ids["diego.coach"]},
+        {"type": "hands.lower_all"},
+        {"type": "stage.mute", "user": ids["diego.coach"]},
     ):
         assert (await error_for(sofia, frame))["code"] == "forbidden", frame
 
@@ -286,14 +291,18 @@ async def test_signals_go_unchanged_to_the_other_stage_member_only(join, live, h
     assert await signals_heard(sofia_in_circle) == []
 
 
-async def test_signals_from_the_audience_or_to_it_are_forbidden(live, horizonte):
+async def test_signals_from_the_audience_or_to_it_are_forbidden(live, horizonte, settings):
+    settings.LIVE_MESH_VIEWERS = 0  # nobody in the audience receives the stage
     coach, sofia, lucas = live
     ids = horizonte["ids"]
     data = {"description": {"type": "offer", "sdp": "v=0"}}
     error = await error_for(lucas, {"type": "rtc.signal", "to": ids["diego.coach"], "data": data})
     assert error["code"] == "forbidden"
     error = await error_for(coach, {"type": "rtc.signal", "to": ids["lucas"], "data": data})
-    assert (error["code"], error["detail"]) == ("forbidden", "Signals go only to other people on stage.")
+    assert (error["code"], error["detail"]) == (
+        "forbidden",
+        "Signals go only between the stage and the people who receive it.",
+    )
     assert (await error_for(coach, {"type": "rtc.signal", "to": ids["diego.coach"], "data": data}))[
         "code"
     ] == "forbidden"
@@ -301,6 +310,69 @@ async def test_signals_from_the_audience_or_to_it_are_forbidden(live, horizonte)
         "code"
     ] == "not_found"
     assert await signals_heard(sofia) == []
+
+
+async def test_a_viewer_and_the_stage_signal_each_other_in_a_mesh(live, horizonte):
+    coach, sofia, lucas = live
+    ids = horizonte["ids"]
+    state = await database_sync_to_async(stage.session_state)(session_id=horizonte["session"])
+    assert state["viewers"] == [ids["sofia"], ids["lucas"]]
+    offer = {"pc": "ab12", "description": {"type": "offer", "sdp": "v=0"}}
+    await lucas.send_json_to({"type": "rtc.signal", "to": ids["diego.coach"], "data": offer})
+    assert await next_frame(coach, "rtc.signal") == {
+        "type": "rtc.signal",
+        "from": ids["lucas"],
+        "data": offer,
+    }
+    answer = {"pc": "cd34", "description": {"type": "answer", "sdp": "v=0"}}
+    await coach.send_json_to({"type": "rtc.signal", "to": ids["lucas"], "data": answer})
+    assert await next_frame(lucas, "rtc.signal") == {
+        "type": "rtc.signal",
+        "from": ids["diego.coach"],
+        "data": answer,
+    }
+    # Two viewers are never connected to each other.
+    error = await error_for(lucas, {"type": "rtc.signal", "to": ids["sofia"], "data": offer})
+    assert error["code"] == "forbidden"
+    assert await signals_heard(sofia) == []
+
+
+async def test_the_coach_mutes_one_stage_member_and_lowers_every_hand(live, horizonte):
+    coach, sofia, lucas = live
+    ids = horizonte["ids"]
+    await lucas.send_json_to({"type": "hand.raise"})
+    await sofia.send_json_to({"type": "hand.raise"})
+    await state_where(coach, lambda s: len(s["hands"]) == 2)
+    await coach.send_json_to({"type": "stage.invite", "user": ids["sofia"]})
+    await state_where(sofia, lambda s: ids["sofia"] in s["stage"])
+    await coach.send_json_to({"type": "stage.mute", "user": ids["sofia"]})
+    assert await next_frame(sofia, "mute") == {"type": "mute", "by": ids["diego.coach"], "user": ids["sofia"]}
+    assert (await error_for(coach, {"type": "stage.mute", "user": ids["lucas"]}))["code"] == "forbidden"
+    assert (await error_for(coach, {"type": "stage.mute", "user": 999_999}))["code"] == "not_found"
+    assert (await error_for(coach, {"type": "stage.mute", "user": "sofia"}))["code"] == "invalid_frame"
+    # Her client obeys and says so; everyone sees her microphone off.
+    await sofia.send_json_to({"type": "media.state", "mic": False, "camera": True, "screen": False})
+    flags = {"mic": False, "camera": True, "screen": False}
+    await state_where(lucas, lambda s: s["devices"] == {str(ids["sofia"]): flags})
+    await coach.send_json_to({"type": "hands.lower_all"})
+    await state_where(lucas, lambda s: s["hands"] == [])
+    for socket in (lucas, coach):  # nobody else got a `mute`
+        while not await socket.receive_nothing(timeout=0.3):
+            assert (await socket.receive_json_from())["type"] in CHATTER
+
+
+async def test_device_reports_are_checked(live, horizonte):
+    coach, _, lucas = live
+    for frame in (
+        {"type": "media.state", "mic": True, "camera": True},
+        {"type": "media.state", "mic": "yes", "camera": True, "screen": False},
+        {"type": "media.state", "mic": 1, "camera": True, "screen": False},
+    ):
+        assert (await error_for(coach, frame))["code"] == "invalid_frame", frame
+    frame = {"type": "media.state", "mic": True, "camera": False, "screen": False}
+    assert (await error_for(lucas, frame))["code"] == "forbidden"
+    state = await database_sync_to_async(stage.session_state)(session_id=horizonte["session"])
+    assert state["devices"] == {}
 
 
 async def test_bad_signals_are_invalid_or_too_long(live, horizonte):

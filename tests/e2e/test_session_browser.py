@@ -1,5 +1,6 @@
 """A live session in real browsers against a real daphne: the coach and a member on video with Chromium's fake
-camera and microphone, an audience member in the chat with no peer connection, and attendance afterwards."""
+camera and microphone; the audience receiving the stage through the mesh (or told it cannot, beyond
+LIVE_MESH_VIEWERS); the coach's controls, mute flags and screen sharing; attendance afterwards."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from django.utils import timezone
 from chat.models import Message
 from circles.models import Circle
 from coaching.accounts.models import User
+from coaching.live import stage
 from coaching.live.models import Attendance, LiveSession
-from coaching.live.scheduling import schedule_session
+from coaching.live.scheduling import cancel_session, schedule_session
 from tests.e2e import pages
 
 pytestmark = [pytest.mark.browser]
@@ -86,6 +88,12 @@ DIAGNOSE = """async () => {
   return {pcs, peers: window.circlesSession.peers, log: window.__log};
 }"""
 
+# [videoWidth, frames decoded] of the <video> on someone's stage tile.
+VIDEO_OF = """id => {
+  const video = document.querySelector(`.stage-tile[data-user='${id}'] video`);
+  return video ? [video.videoWidth, video.getVideoPlaybackQuality().totalVideoFrames] : [0, 0];
+}"""
+
 CONNECTED_TO = (
     "id => window.circlesSession.peers.some((p) => p.user === id && p.connectionState === 'connected')"
 )
@@ -151,16 +159,34 @@ class Person(pages.Person):
         self.page.wait_for_timeout(1000)
         assert self.video_bytes_from(user_id) > first > 0, report()
 
+    def plays_video_of(self, user_id: int) -> None:
+        """The <video> on that person's tile has a picture, and its frames keep advancing."""
+        try:
+            self.page.wait_for_function(f"id => ({VIDEO_OF})(id)[0] > 0", arg=user_id, timeout=TIMEOUT)
+            [width, frames] = self.page.evaluate(VIDEO_OF, user_id)
+            self.page.wait_for_function(
+                f"([id, n]) => ({VIDEO_OF})(id)[1] > n + 10", arg=[user_id, frames], timeout=TIMEOUT
+            )
+        except Exception as timeout:
+            raise AssertionError(f"{self.username} sees no video of {user_id}: {report()}") from timeout
+        assert width > 0
+
     def diagnose(self) -> str:
         """Every peer connection this page made: states, transceivers and RTP counters."""
         return str(self.page.evaluate(DIAGNOSE))
 
 
 @pytest.fixture
-def horizonte_session(daphne_server: str, demo: dict[str, Any]) -> dict[str, Any]:
-    """A Horizonte session Diego schedules to start in ten minutes, in his own zone."""
+def no_viewers(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> str:
+    """A daphne whose mesh sends to nobody in the audience (LIVE_MESH_VIEWERS=0); list it first."""
+    monkeypatch.setenv("LIVE_MESH_VIEWERS", "0")
+    return str(request.getfixturevalue("daphne_server"))
+
+
+def schedule_horizonte(base_url: str) -> dict[str, Any]:
+    """A Horizonte session Diego schedules to start in ten minutes, in his own zone: its id and page."""
     coach = User.objects.get(username="diego.coach")
-    circle = Circle.objects.get(pk=demo["circles"][2]["id"])
+    circle = Circle.objects.get(name="Horizonte")
     soon = (timezone.now() + dt.timedelta(minutes=10)).astimezone(ZoneInfo(coach.timezone))
     [session] = schedule_session(
         coach=coach,
@@ -170,7 +196,13 @@ def horizonte_session(daphne_server: str, demo: dict[str, Any]) -> dict[str, Any
         local_start=soon.replace(tzinfo=None, second=0, microsecond=0),
         duration_minutes=45,
     )
-    return {"id": session.pk, "url": f"{daphne_server}/sessions/{session.pk}/"}
+    return {"id": session.pk, "url": f"{base_url}/sessions/{session.pk}/"}
+
+
+@pytest.fixture
+def horizonte_session(daphne_server: str, demo: dict[str, Any]) -> dict[str, Any]:
+    """A Horizonte session Diego schedules to start in ten minutes, in his own zone."""
+    return schedule_horizonte(daphne_server)
 
 
 @pytest.fixture
@@ -223,7 +255,9 @@ def test_a_member_whose_camera_is_blocked_is_told_so_and_still_sees_the_stage(
         olivia.context.close()
 
 
-def test_a_coach_and_a_member_talk_on_stage_while_the_audience_follows_in_chat(three, horizonte_session):
+def test_a_coach_and_a_member_talk_on_stage_while_the_audience_follows_in_chat(
+    no_viewers, three, horizonte_session
+):
     coach, sofia, emma = three
     ids = dict(
         User.objects.filter(username__in=["diego.coach", "sofia", "emma"]).values_list("username", "pk")
@@ -258,8 +292,14 @@ def test_a_coach_and_a_member_talk_on_stage_while_the_audience_follows_in_chat(t
         person.page.wait_for_selector(f".stage-tile.has-video[data-user='{ids[other]}']", timeout=TIMEOUT)
         assert person.page.evaluate("window.__peerConnections") == 1
 
-    # The audience sees who is on stage and the chat, and never touches WebRTC or the camera.
+    # Beyond the mesh's viewers, the audience sees who is on stage and the chat, is told why there is no
+    # video, and never touches WebRTC or the camera.
     emma.page.locator("#stage-list", has_text="Sofía Navarro").wait_for(timeout=TIMEOUT)
+    assert emma.hook("state")["viewers"] == []
+    note = emma.page.locator("#session-mesh-note")
+    assert note.is_visible()
+    assert "without a media server" in note.inner_text()
+    assert coach.page.is_hidden("#session-mesh-note")
     assert "Diego Ramírez" in emma.page.inner_text("#stage-list")
     assert emma.hook("state")["stage"] == [ids["diego.coach"], ids["sofia"]]
     assert emma.hook("peers") == []
@@ -322,3 +362,93 @@ def test_a_coach_and_a_member_talk_on_stage_while_the_audience_follows_in_chat(t
     assert rows["sofia"].hands_raised == 1
     assert not rows["lucas"].present  # never came
     assert coach.errors + sofia.errors + emma.errors == []
+
+
+def test_the_audience_sees_the_stage_and_the_coach_runs_it(three, horizonte_session):
+    coach, sofia, emma = three
+    ids = dict(
+        User.objects.filter(username__in=["diego.coach", "sofia", "emma"]).values_list("username", "pk")
+    )
+    for person in three:
+        person.open(horizonte_session["url"])
+    coach.page.click("#session-start")
+    for person in three:
+        person.wait_status("live")
+
+    # Emma and Sofía are in the audience, among the first LIVE_MESH_VIEWERS: the coach's video plays for them
+    # over receive-only connections, without a camera of their own and without Janus.
+    assert emma.hook("state")["media"] == "mesh"
+    assert set(emma.hook("state")["viewers"]) == {ids["emma"], ids["sofia"]}
+    emma.plays_video_of(ids["diego.coach"])
+    assert emma.page.is_hidden("#session-mesh-note")
+    assert emma.page.evaluate("window.__mediaRequests") == 0
+
+    # The coach lowers every raised hand at once.
+    for person in (sofia, emma):
+        person.page.click("#hand-raise")
+    lower_all = coach.page.get_by_role("button", name="Lower all hands")
+    coach.page.locator("#hand-list li", has_text="Emma").wait_for(timeout=TIMEOUT)
+    lower_all.click()
+    sofia.page.locator("#hand-list", has_text="No hands raised.").wait_for(timeout=TIMEOUT)
+    emma.page.wait_for_selector("#hand-raise:visible", timeout=TIMEOUT)
+    assert lower_all.is_hidden()
+
+    sofia.page.click("#hand-raise")
+    coach.page.get_by_role("button", name="Invite Sofía Navarro to the stage").click()
+    emma.plays_video_of(ids["sofia"])  # a viewer receives every stage member
+    coach.plays_video_of(ids["sofia"])
+
+    # The coach asks Sofía to mute: her client obeys and says so, and everyone sees her microphone off.
+    coach.page.get_by_role("button", name="Ask Sofía Navarro to mute their microphone").click()
+    notice = sofia.page.locator("#session-notice", has_text="The coach muted your microphone")
+    notice.wait_for(timeout=TIMEOUT)
+    assert sofia.page.inner_text("#toggle-mic") == "Unmute your microphone"
+    for person in three:
+        flag = person.page.locator(f".stage-tile[data-user='{ids['sofia']}'] .stage-flag-mic")
+        flag.wait_for(timeout=TIMEOUT)
+        assert flag.inner_text() == "Microphone off"
+    assert coach.page.get_by_role("button", name="Ask Sofía Navarro to mute their microphone").count() == 0
+    # Emma's audio level for Sofía drops to silence; the coach's fake microphone still beeps: he is the
+    # active speaker on her screen.
+    emma.page.wait_for_selector(f".stage-tile.is-speaking[data-user='{ids['diego.coach']}']", timeout=TIMEOUT)
+
+    # Sofía shares her screen: every video sender swaps to it, and back to the camera when she stops.
+    cameras = sofia.hook("sentVideo")
+    assert len(cameras) == 2  # to the coach and to Emma
+    assert not any(label.startswith("screen") for label in cameras)
+    sofia.page.get_by_role("button", name="Share your screen").click()
+    sofia.page.wait_for_function(
+        "window.circlesSession.sentVideo.every((label) => label.startsWith('screen'))", timeout=TIMEOUT
+    )
+    emma.page.locator(f".stage-tile[data-user='{ids['sofia']}'] .stage-flag-screen").wait_for(timeout=TIMEOUT)
+    emma.plays_video_of(ids["sofia"])
+    sofia.shot("session-screen-share.png", full_page=True)
+    sofia.page.get_by_role("button", name="Stop sharing your screen").click()
+    sofia.page.wait_for_function(
+        "window.circlesSession.sentVideo.every((label) => !label.startsWith('screen'))", timeout=TIMEOUT
+    )
+    emma.page.locator(f".stage-tile[data-user='{ids['sofia']}'] .stage-flag-screen").wait_for(
+        state="detached", timeout=TIMEOUT
+    )
+    assert sofia.hook("sentVideo") == cameras
+    emma.shot("session-viewer.png", full_page=True)
+    assert coach.errors + sofia.errors + emma.errors == []
+
+
+def test_a_cancelled_session_says_so_on_the_open_page(chromium, daphne_server, demo, horizonte_session):
+    emma = Person(chromium, daphne_server, "emma", demo["password"])
+    try:
+        emma.open(horizonte_session["url"])
+        assert emma.page.is_visible("#session-lobby")
+        session = LiveSession.objects.get(pk=horizonte_session["id"])
+        cancel_session(coach=User.objects.get(username="diego.coach"), session=session, reason="Diego is ill")
+        stage.announce(session=LiveSession.objects.get(pk=session.pk))  # what the cancel view does after
+        emma.wait_status("cancelled")
+        assert emma.page.is_visible("#session-cancelled")
+        assert emma.page.is_hidden("#session-lobby")
+        assert emma.page.inner_text("#session-status-text") == "This session was cancelled."
+        emma.page.reload()
+        emma.page.locator("#session-cancelled", has_text="Diego is ill").wait_for(timeout=TIMEOUT)
+        assert emma.errors == []
+    finally:
+        emma.context.close()

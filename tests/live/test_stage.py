@@ -142,6 +142,9 @@ def test_the_state_counts_people_not_tabs_and_not_the_stage(session, people):
         "audience": 1,
         "stage_limit": 6,
         "version": 4,  # three joins and the start
+        "media": "mesh",
+        "viewers": [people["sofia"].pk],
+        "devices": {},
     }
 
 
@@ -241,8 +244,9 @@ def test_signals_need_a_live_stage_at_both_ends(session, people):
     stage.invite(user=coach, session_id=sid, target_id=sofia.pk)
     stage.check_signal(user=coach, session_id=sid, to=sofia.pk)
     stage.check_signal(user=sofia, session_id=sid, to=coach.pk)
-    refused("forbidden", stage.check_signal, user=lucas, session_id=sid, to=coach.pk)
-    refused("forbidden", stage.check_signal, user=coach, session_id=sid, to=lucas.pk)
+    # Lucas is in the audience and receives the stage (a viewer): he and the stage may signal each other.
+    stage.check_signal(user=lucas, session_id=sid, to=coach.pk)
+    stage.check_signal(user=coach, session_id=sid, to=lucas.pk)
     refused("forbidden", stage.check_signal, user=coach, session_id=sid, to=coach.pk)
     refused("not_found", stage.check_signal, user=coach, session_id=sid, to=999_999)
 
@@ -291,3 +295,149 @@ def test_anonymous_visitors_are_sent_to_sign_in(session, client):
     response = client.get(f"/sessions/{session.pk}/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+# ---------------------------------------------------------------- media: viewers, devices, coach controls
+
+
+def test_the_first_viewers_by_arrival_receive_the_stage_in_a_mesh(session, people, clock, settings):
+    settings.LIVE_MESH_VIEWERS = 2
+    coach, sofia, lucas, emma = (people[name] for name in ("diego.coach", "sofia", "lucas", "emma"))
+    sid = session.pk
+    clock.at(0)
+    stage.join(user=coach, session_id=sid)
+    stage.start(user=coach, session_id=sid)
+    clock.at(1)
+    lucas_first, _ = stage.join(user=lucas, session_id=sid)
+    clock.at(2)
+    stage.join(user=sofia, session_id=sid)
+    clock.at(3)
+    stage.join(user=lucas, session_id=sid)  # a second tab keeps his place; it is not a second viewer
+    clock.at(4)
+    stage.join(user=emma, session_id=sid)
+    state = stage.session_state(session_id=sid)
+    assert (state["media"], state["viewers"], state["audience"]) == ("mesh", [lucas.pk, sofia.pk], 3)
+    # Emma is beyond the limit: no signals to or from her, in either direction.
+    refused("forbidden", stage.check_signal, user=emma, session_id=sid, to=coach.pk)
+    refused("forbidden", stage.check_signal, user=coach, session_id=sid, to=emma.pk)
+    # Viewers signal the stage only, never each other.
+    refused("forbidden", stage.check_signal, user=lucas, session_id=sid, to=sofia.pk)
+    refused("forbidden", stage.check_signal, user=lucas, session_id=sid, to=lucas.pk)
+    refused("not_found", stage.check_signal, user=lucas, session_id=sid, to=999_999)
+
+    # Sofía goes on stage: the next in line, Emma, becomes a viewer.
+    stage.invite(user=coach, session_id=sid, target_id=sofia.pk)
+    assert stage.session_state(session_id=sid)["viewers"] == [lucas.pk, emma.pk]
+    stage.check_signal(user=emma, session_id=sid, to=sofia.pk)
+    stage.check_signal(user=sofia, session_id=sid, to=emma.pk)
+    # Lucas's first tab closes; his second still counts from minute 3, still before Emma.
+    assert lucas_first is not None
+    stage.leave(session_id=sid, span_id=lucas_first)
+    assert stage.session_state(session_id=sid)["viewers"] == [lucas.pk, emma.pk]
+
+
+def test_with_the_sfu_everyone_receives_and_only_the_stage_signals(session, people, settings):
+    settings.JANUS_URL = "http://127.0.0.1:8088/janus"
+    coach, sofia = people["diego.coach"], people["sofia"]
+    sid = session.pk
+    stage.join(user=coach, session_id=sid)
+    stage.join(user=sofia, session_id=sid)
+    stage.start(user=coach, session_id=sid)
+    state = stage.session_state(session_id=sid)
+    assert (state["media"], state["viewers"]) == ("sfu", None)
+    refused("forbidden", stage.check_signal, user=sofia, session_id=sid, to=coach.pk)
+    refused("forbidden", stage.check_signal, user=coach, session_id=sid, to=sofia.pk)
+
+
+def test_stage_members_report_their_devices_and_lose_them_off_stage(session, people):
+    coach, sofia, lucas = people["diego.coach"], people["sofia"], people["lucas"]
+    sid = session.pk
+    for user in (coach, sofia, lucas):
+        stage.join(user=user, session_id=sid)
+    refused(
+        "forbidden", stage.report_devices, user=coach, session_id=sid, mic=True, camera=True, screen=False
+    )
+    stage.start(user=coach, session_id=sid)
+    stage.invite(user=coach, session_id=sid, target_id=sofia.pk)
+    stage.report_devices(user=sofia, session_id=sid, mic=False, camera=True, screen=False)
+    stage.report_devices(user=coach, session_id=sid, mic=True, camera=True, screen=True)
+    version = stage.session_state(session_id=sid)["version"]
+    stage.report_devices(user=coach, session_id=sid, mic=True, camera=True, screen=True)  # the same again
+    state = stage.session_state(session_id=sid)
+    assert state["version"] == version
+    assert state["devices"] == {
+        str(sofia.pk): {"mic": False, "camera": True, "screen": False},
+        str(coach.pk): {"mic": True, "camera": True, "screen": True},
+    }
+    detail = refused(
+        "forbidden", stage.report_devices, user=lucas, session_id=sid, mic=True, camera=True, screen=False
+    )
+    assert detail == "You are not on stage."
+    stage.leave_stage(user=sofia, session_id=sid)
+    assert list(stage.session_state(session_id=sid)["devices"]) == [str(coach.pk)]
+    stage.invite(user=coach, session_id=sid, target_id=lucas.pk)
+    stage.report_devices(user=lucas, session_id=sid, mic=False, camera=False, screen=False)
+    stage.remove(user=coach, session_id=sid, target_id=lucas.pk)
+    assert list(stage.session_state(session_id=sid)["devices"]) == [str(coach.pk)]
+    stage.end(user=coach, session_id=sid)
+    assert stage.session_state(session_id=sid)["devices"] == {}
+
+
+def test_the_coach_lowers_every_hand(session, people, sent, django_capture_on_commit_callbacks):
+    coach, sofia, lucas = people["diego.coach"], people["sofia"], people["lucas"]
+    sid = session.pk
+    refused("forbidden", stage.lower_all_hands, user=coach, session_id=sid)  # not live
+    stage.start(user=coach, session_id=sid)
+    for user in (sofia, lucas):
+        stage.join(user=user, session_id=sid)
+        stage.raise_hand(user=user, session_id=sid)
+    detail = refused("forbidden", stage.lower_all_hands, user=sofia, session_id=sid)
+    assert detail == "Only the coach can lower everyone's hand."
+    assert stage.session_state(session_id=sid)["hands"] == [sofia.pk, lucas.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        stage.lower_all_hands(user=coach, session_id=sid)
+    [(group, event)] = sent
+    assert (group, event["type"]) == (f"live.{sid}", "session.state")
+    assert stage.session_state(session_id=sid)["hands"] == []
+    assert Attendance.objects.get(session=session, user=sofia).hands_raised == 1  # what was raised counts
+
+
+def test_the_coach_asks_one_stage_member_to_mute(session, people, sent, django_capture_on_commit_callbacks):
+    coach, sofia, lucas = people["diego.coach"], people["sofia"], people["lucas"]
+    sid = session.pk
+    refused("forbidden", stage.mute_member, user=coach, session_id=sid, target_id=sofia.pk)  # not live
+    for user in (coach, sofia, lucas):
+        stage.join(user=user, session_id=sid)
+    stage.start(user=coach, session_id=sid)
+    stage.invite(user=coach, session_id=sid, target_id=sofia.pk)
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        stage.mute_member(user=coach, session_id=sid, target_id=sofia.pk)
+    # Only Sofía's sockets in this session hear it.
+    [(group, event)] = sent
+    assert group == f"live.{sid}.user.{sofia.pk}"
+    assert event["text"] == f'{{"type":"mute","by":{coach.pk},"user":{sofia.pk}}}'
+    sent.clear()
+    assert refused("forbidden", stage.mute_member, user=sofia, session_id=sid, target_id=coach.pk) == (
+        "Only the coach can mute someone."
+    )
+    assert refused("forbidden", stage.mute_member, user=coach, session_id=sid, target_id=lucas.pk) == (
+        "That person is not on stage."
+    )
+    refused("not_found", stage.mute_member, user=coach, session_id=sid, target_id=people["grace"].pk)
+    refused("not_found", stage.mute_member, user=coach, session_id=sid, target_id=999_999)
+    assert sent == []
+
+
+def test_a_cancelled_session_tells_its_open_pages(session, people, sent, django_capture_on_commit_callbacks):
+    from coaching.live.scheduling import cancel_session
+
+    session.starts_at = timezone.now() + dt.timedelta(days=1)
+    session.save(update_fields=["starts_at"])
+    stage.join(user=people["sofia"], session_id=session.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        cancelled = cancel_session(coach=people["diego.coach"], session=session, reason="Diego is ill")
+        stage.announce(session=cancelled)
+    [state] = [event for group, event in sent if group == f"live.{session.pk}"]
+    assert '"status":"cancelled"' in state["text"]
+    refused("forbidden", stage.start, user=people["diego.coach"], session_id=session.pk)
