@@ -46,7 +46,7 @@ def mesh_viewers() -> int:
 
 
 def media_mode() -> str:
-    """`"sfu"` when a Janus is configured (`JANUS_URL`), else `"mesh"`: the one rule; sfu.enabled() asks it."""
+    """`"sfu"` when a Janus is configured (`JANUS_URL`), else `"mesh"`; the one rule (sfu.enabled asks it)."""
     return "sfu" if settings.JANUS_URL else "mesh"
 
 
