@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from coaching.accounts.models import User
 from coaching.live import logs
@@ -40,14 +41,44 @@ class ScheduleForm(forms.Form):
     )
 
 
+ONE, FOLLOWING = "one", "following"
+
+
+def _scope_field(*, later: int, verb: str) -> forms.ChoiceField:
+    # Offered only when the session has later sessions in its weekly series.
+    following = ngettext(
+        "This one and the next session of the series",
+        "This one and the %(count)d later sessions of the series",
+        later,
+    ) % {"count": later}
+    return forms.ChoiceField(
+        label=verb,
+        choices=[(ONE, _("Only this session")), (FOLLOWING, following)],
+        initial=ONE,
+        widget=forms.RadioSelect,
+    )
+
+
 class EditSessionForm(ScheduleForm):
-    """The schedule form for one existing session: no weekly repeat."""
+    """The schedule form for one existing session: no weekly repeat; with a series, which sessions change."""
 
     weeks = None  # type: ignore[assignment]
 
+    def __init__(self, *args: Any, later: int = 0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if later:
+            self.fields["scope"] = _scope_field(later=later, verb=_("Change"))
+            self.fields["scope"].help_text = _(
+                "The later sessions move with this one: same weekday and time each week, on your clock."
+            )
+
+    @property
+    def following(self) -> bool:
+        return self.cleaned_data.get("scope") == FOLLOWING
+
 
 class CancelSessionForm(forms.Form):
-    """Why the session is cancelled, told on its page."""
+    """Why the session is cancelled, told on its page; with a series, which sessions are cancelled."""
 
     reason = forms.CharField(
         label=_("Reason (optional)"),
@@ -56,6 +87,16 @@ class CancelSessionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Members see it on the session's page."),
     )
+
+    def __init__(self, *args: Any, later: int = 0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if later:
+            self.fields["scope"] = _scope_field(later=later, verb=_("Cancel"))
+            self.order_fields(["scope", "reason"])
+
+    @property
+    def following(self) -> bool:
+        return self.cleaned_data.get("scope") == FOLLOWING
 
 
 class NotesForm(forms.Form):
