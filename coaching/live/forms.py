@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +14,9 @@ from coaching.live.errors import SessionRuleError
 from coaching.live.logs import MAX_CLOSE_NOTE, MAX_COMMITMENT, MAX_NOTE, MAX_NOTES
 from coaching.live.models import Commitment
 from coaching.live.scheduling import MAX_WEEKS
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class ScheduleForm(forms.Form):
@@ -44,7 +47,7 @@ class ScheduleForm(forms.Form):
 ONE, FOLLOWING = "one", "following"
 
 
-def _scope_field(*, later: int, verb: str) -> forms.ChoiceField:
+def _scope_field(*, later: int, verb: StrOrPromise) -> forms.ChoiceField:
     # Offered only when the session has later sessions in its weekly series.
     following = ngettext(
         "This one and the next session of the series",

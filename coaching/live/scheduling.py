@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import itertools
 import uuid
 from zoneinfo import ZoneInfo
 
@@ -310,7 +311,7 @@ def _check_free(
     """Refuse a hard clash in any week; warn about soft clashes unless `confirm` accepts exactly them."""
     length = dt.timedelta(minutes=duration_minutes)
     ordered = sorted(starts)
-    if any(later < earlier + length for earlier, later in zip(ordered, ordered[1:], strict=False)):
+    if any(later < earlier + length for earlier, later in itertools.pairwise(ordered)):
         raise SessionRuleError(
             _("Two sessions of the series would overlap each other; pick another time."), code="overlap"
         )

@@ -13,8 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from django.utils.translation import override
+from django.utils.translation import ngettext, override
 from django.views.decorators.http import require_GET, require_POST
 
 from circles import access
@@ -165,7 +164,9 @@ def session_edit(request: AuthenticatedRequest, session_id: int) -> HttpResponse
         else:
             messages.success(
                 request,
-                ngettext("“%(title)s” is saved.", "“%(title)s” is saved, with %(count)d sessions.", len(changed))
+                ngettext(
+                    "“%(title)s” is saved.", "“%(title)s” is saved, with %(count)d sessions.", len(changed)
+                )
                 % {"title": data["title"].strip(), "count": len(changed)},
             )
             return redirect("circle", circle.pk)

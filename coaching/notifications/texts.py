@@ -42,19 +42,25 @@ def describe(notification: Notification, *, zone: ZoneInfo) -> str:
     if kind is Kind.SESSION_SCHEDULED:
         return _("New session in %(circle)s: “%(title)s”, %(when)s") % p
     if kind is Kind.SESSION_CHANGED and p.get("following"):  # a weekly series moved from this session on
-        return ngettext(
-            "“%(title)s” in %(circle)s moved to %(when)s, and the next session with it",
-            "“%(title)s” in %(circle)s moved to %(when)s, and the next %(following)d sessions with it",
-            p["following"],
-        ) % p
+        return (
+            ngettext(
+                "“%(title)s” in %(circle)s moved to %(when)s, and the next session with it",
+                "“%(title)s” in %(circle)s moved to %(when)s, and the next %(following)d sessions with it",
+                p["following"],
+            )
+            % p
+        )
     if kind is Kind.SESSION_CHANGED:
         return _("“%(title)s” in %(circle)s moved to %(when)s") % p
     if kind is Kind.SESSION_CANCELLED and p.get("following"):
-        return ngettext(
-            "“%(title)s” in %(circle)s on %(when)s and the next session are cancelled",
-            "“%(title)s” in %(circle)s on %(when)s and the next %(following)d sessions are cancelled",
-            p["following"],
-        ) % p
+        return (
+            ngettext(
+                "“%(title)s” in %(circle)s on %(when)s and the next session are cancelled",
+                "“%(title)s” in %(circle)s on %(when)s and the next %(following)d sessions are cancelled",
+                p["following"],
+            )
+            % p
+        )
     if kind is Kind.SESSION_CANCELLED:
         return _("“%(title)s” in %(circle)s on %(when)s is cancelled") % p
     if kind is Kind.SESSION_TOMORROW:
