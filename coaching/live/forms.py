@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from coaching.accounts.models import User
 from coaching.live import logs
@@ -13,6 +14,9 @@ from coaching.live.errors import SessionRuleError
 from coaching.live.logs import MAX_CLOSE_NOTE, MAX_COMMITMENT, MAX_NOTE, MAX_NOTES
 from coaching.live.models import Commitment
 from coaching.live.scheduling import MAX_WEEKS
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class ScheduleForm(forms.Form):
@@ -40,14 +44,44 @@ class ScheduleForm(forms.Form):
     )
 
 
+ONE, FOLLOWING = "one", "following"
+
+
+def _scope_field(*, later: int, verb: StrOrPromise) -> forms.ChoiceField:
+    # Offered only when the session has later sessions in its weekly series.
+    following = ngettext(
+        "This one and the next session of the series",
+        "This one and the %(count)d later sessions of the series",
+        later,
+    ) % {"count": later}
+    return forms.ChoiceField(
+        label=verb,
+        choices=[(ONE, _("Only this session")), (FOLLOWING, following)],
+        initial=ONE,
+        widget=forms.RadioSelect,
+    )
+
+
 class EditSessionForm(ScheduleForm):
-    """The schedule form for one existing session: no weekly repeat."""
+    """The schedule form for one existing session: no weekly repeat; with a series, which sessions change."""
 
     weeks = None  # type: ignore[assignment]
 
+    def __init__(self, *args: Any, later: int = 0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if later:
+            self.fields["scope"] = _scope_field(later=later, verb=_("Change"))
+            self.fields["scope"].help_text = _(
+                "The later sessions move with this one: same weekday and time each week, on your clock."
+            )
+
+    @property
+    def following(self) -> bool:
+        return self.cleaned_data.get("scope") == FOLLOWING
+
 
 class CancelSessionForm(forms.Form):
-    """Why the session is cancelled, told on its page."""
+    """Why the session is cancelled, told on its page; with a series, which sessions are cancelled."""
 
     reason = forms.CharField(
         label=_("Reason (optional)"),
@@ -56,6 +90,16 @@ class CancelSessionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Members see it on the session's page."),
     )
+
+    def __init__(self, *args: Any, later: int = 0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if later:
+            self.fields["scope"] = _scope_field(later=later, verb=_("Cancel"))
+            self.order_fields(["scope", "reason"])
+
+    @property
+    def following(self) -> bool:
+        return self.cleaned_data.get("scope") == FOLLOWING
 
 
 class NotesForm(forms.Form):

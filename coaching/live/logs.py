@@ -266,7 +266,12 @@ def attendance_sheet(*, session: LiveSession) -> list[AttendanceLine]:
     }
     members = {m.pk: m for m in circle_members(session=session)}
     people = {**members, **{user_id: a.user for user_id, a in rows.items()}}
+    # "Not a member now" is about a seat that ended: the coach's seat counts, though the coach is not
+    # listed among the members to mark.
+    seated = set(
+        Membership.objects.current().filter(circle_id=session.circle_id).values_list("user_id", flat=True)
+    )
     lines = [
-        AttendanceLine(person=p, attendance=rows.get(pk), is_member=pk in members) for pk, p in people.items()
+        AttendanceLine(person=p, attendance=rows.get(pk), is_member=pk in seated) for pk, p in people.items()
     ]
     return sorted(lines, key=lambda line: line.person.name.casefold())

@@ -1,8 +1,18 @@
-"""Scheduling live sessions: the coach picks a local time; weekly sessions keep it across DST."""
+"""Scheduling live sessions: the coach picks a local time; weekly sessions keep it across DST.
+
+Schedule, reschedule and cancel one session or the rest of a weekly series, all or nothing. A time taken
+by the circle or by another circle the coach coaches is refused; a time when one of the circle's people
+has a session in another circle warns (ClashWarning) until the coach confirms. Every change of time or
+status tells the circle once, bumps the calendar SEQUENCE of each changed session, and is announced to
+open session pages.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import itertools
 import uuid
 from zoneinfo import ZoneInfo
 
@@ -15,10 +25,11 @@ from django.utils.translation import gettext as _
 from circles.access import is_coach_of
 from circles.models import Circle, Membership
 from coaching.accounts.models import User
+from coaching.live import stage
 from coaching.live.errors import SessionRuleError
 from coaching.live.models import LiveSession
 from coaching.live.reminders import session_params
-from coaching.live.selectors import busy_sessions
+from coaching.live.selectors import Clash, busy_sessions, seat_clashes
 from coaching.notifications.kinds import Kind
 from coaching.notifications.services import notify_all
 
@@ -49,8 +60,13 @@ def schedule_session(
     local_start: dt.datetime,
     duration_minutes: int = 90,
     weeks: int = 1,
+    confirm: str = "",
 ) -> list[LiveSession]:
-    """Schedule one session, or `weeks` weekly ones, at `local_start` in the coach's zone."""
+    """Schedule one session, or `weeks` weekly ones, at `local_start` in the coach's zone.
+
+    A hard clash in any week is refused; soft clashes raise ClashWarning unless confirmed (see
+    reschedule_session).
+    """
     if not is_coach_of(user=coach, circle_id=circle.pk):
         raise SessionRuleError(_("Only the circle's coach can schedule its sessions."), code="forbidden")
     title = _checked(title=title, duration_minutes=duration_minutes)
@@ -61,9 +77,14 @@ def schedule_session(
     starts = [local_to_utc(local_start + dt.timedelta(weeks=week), coach.timezone) for week in range(weeks)]
     if starts[0] <= timezone.now():
         raise SessionRuleError(_("A session must start in the future."), code="in_the_past")
-    _lock_calendars(coach=coach, circle=circle)
-    for start in starts:
-        _refuse_overlap(coach=coach, circle=circle, starts_at=start, duration_minutes=duration_minutes)
+    _check_free(
+        coach=coach,
+        circle=circle,
+        starts=starts,
+        duration_minutes=duration_minutes,
+        exclude=[],
+        confirm=confirm,
+    )
     series = uuid.uuid4() if weeks > 1 else None
     sessions = LiveSession.objects.bulk_create(
         LiveSession(
@@ -106,6 +127,24 @@ def _locked_scheduled(*, coach: User, session: LiveSession) -> LiveSession:
     return locked
 
 
+def _in_scope(session: LiveSession, *, following: bool) -> list[LiveSession]:
+    """The locked session, then (with `following`) the later scheduled sessions of its series, locked."""
+    if not following or session.series is None:
+        return [session]
+    later = (
+        LiveSession.objects.select_for_update()
+        .select_related("circle")
+        .filter(
+            series=session.series,
+            circle_id=session.circle_id,
+            status=LiveSession.Status.SCHEDULED,
+            starts_at__gt=session.starts_at,
+        )
+        .order_by("starts_at")
+    )
+    return [session, *later]
+
+
 def _people_of(circle: Circle) -> models.QuerySet[User]:
     return User.objects.filter(
         pk__in=Membership.objects.current().filter(circle=circle).values("user_id"), is_active=True
@@ -121,64 +160,110 @@ def reschedule_session(
     agenda: str,
     local_start: dt.datetime,
     duration_minutes: int,
-) -> LiveSession:
-    """Edit a scheduled session (time in the coach's zone); members are told only when its time changed."""
+    following: bool = False,
+    confirm: str = "",
+) -> list[LiveSession]:
+    """Edit a scheduled session, or it and the later sessions of its weekly series (`following`).
+
+    `local_start` is the session's new start on the coach's clock. Each later session keeps its distance
+    in weeks from this one and lands on the same wall-clock time in the coach's zone, across DST, as a
+    new weekly series does. All or nothing: one refused week (a hard clash, a time the clocks skip)
+    changes none. Soft clashes (a member busy in another circle) raise ClashWarning unless `confirm`
+    is the digest of exactly those clashes. Members are told once, only when the time moved; calendars
+    see a new SEQUENCE for every session whose time or length changed. Returns the sessions in scope.
+    """
     title = _checked(title=title, duration_minutes=duration_minutes)
     session = _locked_scheduled(coach=coach, session=session)
-    starts_at = local_to_utc(local_start, coach.timezone)
-    moved = starts_at != session.starts_at
-    if moved and starts_at <= timezone.now():
+    sessions = _in_scope(session, following=following)
+    week = dt.timedelta(weeks=1)
+    starts = [
+        local_to_utc(local_start + round((s.starts_at - session.starts_at) / week) * week, coach.timezone)
+        for s in sessions
+    ]
+    moved = [s.pk for s, start in zip(sessions, starts, strict=True) if start != s.starts_at]
+    if moved and starts[0] != session.starts_at and starts[0] <= timezone.now():
         raise SessionRuleError(_("A session must start in the future."), code="in_the_past")
-    if moved or duration_minutes != session.duration_minutes:
-        _lock_calendars(coach=coach, circle=session.circle)
-        _refuse_overlap(
+    retimed = bool(moved) or any(s.duration_minutes != duration_minutes for s in sessions)
+    if retimed:
+        _check_free(
             coach=coach,
             circle=session.circle,
-            starts_at=starts_at,
+            starts=starts,
             duration_minutes=duration_minutes,
-            exclude=session.pk,
+            exclude=[s.pk for s in sessions],
+            confirm=confirm,
         )
-    session.title, session.agenda, session.duration_minutes = title, agenda.strip(), duration_minutes
-    fields = ["title", "agenda", "duration_minutes"]
+    changed: list[LiveSession] = []
+    for each, starts_at in zip(sessions, starts, strict=True):
+        each.title, each.agenda = title, agenda.strip()
+        fields = ["title", "agenda"]
+        if starts_at != each.starts_at or duration_minutes != each.duration_minutes:
+            if starts_at != each.starts_at:
+                each.starts_at, each.timezone = starts_at, coach.timezone
+                # The reminders sent were about the old time: the new time gets its own.
+                each.reminded_day_before_at = each.reminded_soon_at = None
+                fields += ["starts_at", "timezone", "reminded_day_before_at", "reminded_soon_at"]
+            each.duration_minutes = duration_minutes
+            each.revision += 1  # calendar apps replace an event only for a higher SEQUENCE
+            fields += ["duration_minutes", "revision"]
+            changed.append(each)
+        each.save(update_fields=fields)
     if moved:
-        session.starts_at, session.timezone = starts_at, coach.timezone
-        # The reminders sent were about the old time: the new time gets its own.
-        session.reminded_day_before_at = session.reminded_soon_at = None
-        session.revision += 1
-        fields += ["starts_at", "timezone", "reminded_day_before_at", "reminded_soon_at", "revision"]
-    session.save(update_fields=fields)
-    if moved:
-        notify_all(
-            recipients=_people_of(session.circle),
+        first = next(s for s in sessions if s.pk in moved)
+        _tell(
+            coach=coach,
+            sessions=[s for s in sessions if s.pk in moved],
             kind=Kind.SESSION_CHANGED,
-            actor=coach,
-            url=reverse("session_room", args=[session.pk]),
-            dedupe_key=f"session:{session.pk}:changed:{session.starts_at.astimezone(dt.UTC).isoformat()}",
-            params=session_params(session),
+            dedupe_key=f"session:{first.pk}:changed:{first.starts_at.astimezone(dt.UTC).isoformat()}",
         )
-    return session
+    for each in changed:
+        stage.announce(session=each)  # an open session page shows the new time
+    return sessions
 
 
 @transaction.atomic
-def cancel_session(*, coach: User, session: LiveSession, reason: str = "") -> LiveSession:
-    """Cancel a scheduled session: it leaves the upcoming lists, gets no reminders, and members are told."""
+def cancel_session(
+    *, coach: User, session: LiveSession, reason: str = "", following: bool = False
+) -> list[LiveSession]:
+    """Cancel a scheduled session, or it and the later sessions of its series (`following`), with a
+    reason shown on their pages: they leave the upcoming lists, get no reminders, stay in calendar feeds
+    marked CANCELLED with a new SEQUENCE, members are told once, and open session pages hear it live."""
     reason = reason.strip()
     if len(reason) > 500:
         raise SessionRuleError(_("The reason can be at most 500 characters."), code="bad_reason")
     session = _locked_scheduled(coach=coach, session=session)
-    session.status = LiveSession.Status.CANCELLED
-    session.cancelled_at, session.cancel_reason = timezone.now(), reason
-    session.revision += 1
-    session.save(update_fields=["status", "cancelled_at", "cancel_reason", "revision"])
-    notify_all(
-        recipients=_people_of(session.circle),
+    sessions = _in_scope(session, following=following)
+    now = timezone.now()
+    for each in sessions:
+        each.status = LiveSession.Status.CANCELLED
+        each.cancelled_at, each.cancel_reason = now, reason
+        each.revision += 1
+        each.save(update_fields=["status", "cancelled_at", "cancel_reason", "revision"])
+    _tell(
+        coach=coach,
+        sessions=sessions,
         kind=Kind.SESSION_CANCELLED,
-        actor=coach,
-        url=reverse("session_room", args=[session.pk]),
-        dedupe_key=f"session:{session.pk}:cancelled",
-        params=session_params(session),
+        dedupe_key=f"session:{session.pk}:cancelled" + (":and-following" if len(sessions) > 1 else ""),
     )
-    return session
+    for each in sessions:
+        stage.announce(session=each)
+    return sessions
+
+
+def _tell(*, coach: User, sessions: list[LiveSession], kind: Kind, dedupe_key: str) -> None:
+    # One notification per person per change, about its first session: a moved series is one piece of news.
+    first = sessions[0]
+    params: dict[str, object] = {**session_params(first)}
+    if len(sessions) > 1:
+        params["following"] = len(sessions) - 1
+    notify_all(
+        recipients=_people_of(first.circle),
+        kind=kind,
+        actor=coach,
+        url=reverse("session_room", args=[first.pk]),
+        dedupe_key=dedupe_key,
+        params=params,
+    )
 
 
 def _lock_calendars(*, coach: User, circle: Circle) -> None:
@@ -192,15 +277,70 @@ def _lock_calendars(*, coach: User, circle: Circle) -> None:
     )
 
 
+class ClashWarning(SessionRuleError):
+    """Some of the circle's people have another session then: book only when the coach confirms.
+
+    `digest` names exactly these clashes; passing it back as `confirm` books the same time anyway, while
+    a different time (or a clash that appeared meanwhile) warns again.
+    """
+
+    def __init__(self, clashes: list[Clash]) -> None:
+        super().__init__(
+            _("Some of the circle's people have another session then. Book it anyway, or pick another time."),
+            code="clash",
+        )
+        self.clashes = clashes
+        self.digest = clash_digest(clashes)
+
+
+def clash_digest(clashes: list[Clash]) -> str:
+    """A short fingerprint of a set of clashes (who, which occurrence), for the confirm button."""
+    keys = sorted(f"{c.person.pk}@{c.starts_at.astimezone(dt.UTC).isoformat()}" for c in clashes)
+    return hashlib.sha256("|".join(keys).encode()).hexdigest()[:32]
+
+
+def _check_free(
+    *,
+    coach: User,
+    circle: Circle,
+    starts: list[dt.datetime],
+    duration_minutes: int,
+    exclude: list[int],
+    confirm: str,
+) -> None:
+    """Refuse a hard clash in any week; warn about soft clashes unless `confirm` accepts exactly them."""
+    length = dt.timedelta(minutes=duration_minutes)
+    ordered = sorted(starts)
+    if any(later < earlier + length for earlier, later in itertools.pairwise(ordered)):
+        raise SessionRuleError(
+            _("Two sessions of the series would overlap each other; pick another time."), code="overlap"
+        )
+    _lock_calendars(coach=coach, circle=circle)
+    for start in starts:
+        _refuse_overlap(
+            coach=coach, circle=circle, starts_at=start, duration_minutes=duration_minutes, exclude=exclude
+        )
+    clashes = seat_clashes(
+        circle=circle, coach=coach, starts=starts, minutes=duration_minutes, exclude=exclude
+    )
+    if clashes and not hmac.compare_digest(clash_digest(clashes), confirm):
+        raise ClashWarning(clashes)
+
+
 def _refuse_overlap(
-    *, coach: User, circle: Circle, starts_at: dt.datetime, duration_minutes: int, exclude: int | None = None
+    *,
+    coach: User,
+    circle: Circle,
+    starts_at: dt.datetime,
+    duration_minutes: int,
+    exclude: list[int] | None = None,
 ) -> None:
     clashes = busy_sessions(
         circle=circle,
         coach=coach,
         starts_at=starts_at,
         ends_at=starts_at + dt.timedelta(minutes=duration_minutes),
-        exclude=exclude,
+        exclude=exclude or (),
     )
     if clashes:
         clash = clashes[0]

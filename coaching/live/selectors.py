@@ -1,8 +1,16 @@
-"""Reads for the scheduling pages and the sessions lists: upcoming sessions and suggested slots."""
+"""Reads for the scheduling pages and the sessions lists: upcoming sessions, suggested slots, clashes.
+
+Two kinds of clash when booking a time. A session of the same circle, or of another circle the coach
+coaches, is a hard clash (`busy_sessions`): nobody can lead or hold two rooms at once, so scheduling
+refuses it. A session in another circle where one of the circle's people (a member, or the coach as a
+member elsewhere) sits is a soft clash (`seat_clashes`): scheduling warns, names the person and asks the
+coach to confirm. The slot finder offers neither.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -29,7 +37,7 @@ def busy_sessions(
     coach: User,
     starts_at: dt.datetime,
     ends_at: dt.datetime,
-    exclude: int | None = None,
+    exclude: Collection[int] = (),
 ) -> list[LiveSession]:
     """Scheduled or live sessions within [starts_at, ends_at) of the circle or of one the coach coaches."""
     circles = Membership.objects.coaches().filter(user=coach).values("circle_id")
@@ -39,9 +47,91 @@ def busy_sessions(
         starts_at__lt=ends_at,
         starts_at__gt=starts_at - LONGEST_SESSION,
     ).select_related("circle")
-    if exclude is not None:
-        sessions = sessions.exclude(pk=exclude)
-    return [s for s in sessions.order_by("starts_at") if _ends(s) > starts_at]
+    return [s for s in sessions.exclude(pk__in=exclude).order_by("starts_at") if _ends(s) > starts_at]
+
+
+@dataclass(frozen=True)
+class Clash:
+    """One of the circle's people has another session when an occurrence being booked would take place.
+
+    `circle_name` is the other session's circle only when the coach sits in it: a member's other circle is
+    not the coach's business, so the coach learns who is busy and when, never where or what.
+    """
+
+    person: User
+    starts_at: dt.datetime  # the occurrence being booked, not the other session
+    week: int | None  # its place in a weekly series being booked (1 = the first); None for one session
+    circle_name: str | None
+
+
+def _seats_elsewhere(*, circle: Circle, coach: User) -> dict[int, list[User]]:
+    """The circle's people (coach included) by the other circles they sit in, except those the coach
+    coaches: those are hard clashes, refused before any warning."""
+    people = Membership.objects.current().filter(circle=circle).values("user_id")
+    coached = Membership.objects.coaches().filter(user=coach).values("circle_id")
+    seats = (
+        Membership.objects.current()
+        .filter(user_id__in=people, user__is_active=True)
+        .exclude(circle=circle)
+        .exclude(circle_id__in=coached)
+        .select_related("user")
+    )
+    elsewhere: dict[int, list[User]] = {}
+    for seat in seats:
+        elsewhere.setdefault(seat.circle_id, []).append(seat.user)
+    return elsewhere
+
+
+def _sessions_elsewhere(
+    circles: Collection[int], *, since: dt.datetime, until: dt.datetime, exclude: Collection[int] = ()
+) -> list[LiveSession]:
+    sessions = LiveSession.objects.filter(
+        circle_id__in=circles, status__in=BUSY, starts_at__lt=until, starts_at__gt=since - LONGEST_SESSION
+    ).exclude(pk__in=exclude)
+    return [s for s in sessions.select_related("circle").order_by("starts_at") if _ends(s) > since]
+
+
+def seat_clashes(
+    *,
+    circle: Circle,
+    coach: User,
+    starts: Sequence[dt.datetime],
+    minutes: int,
+    exclude: Collection[int] = (),
+) -> list[Clash]:
+    """Who of the circle has a session in another circle at any of `starts` (each `minutes` long): one
+    clash per person and occurrence, by time then name. Sessions in `exclude` (the ones being moved) and
+    hard clashes are not counted."""
+    if not starts:
+        return []
+    length = dt.timedelta(minutes=minutes)
+    elsewhere = _seats_elsewhere(circle=circle, coach=coach)
+    others = _sessions_elsewhere(elsewhere, since=min(starts), until=max(starts) + length, exclude=exclude)
+    coach_sits = set(Membership.objects.current().filter(user=coach).values_list("circle_id", flat=True))
+    found: dict[tuple[int, dt.datetime], Clash] = {}
+    for week, start in enumerate(starts, start=1):
+        for other in others:
+            if not (other.starts_at < start + length and start < _ends(other)):
+                continue
+            name = other.circle.name if other.circle_id in coach_sits else None
+            for person in elsewhere[other.circle_id]:
+                found.setdefault(
+                    (person.pk, start),
+                    Clash(person, start, week if len(starts) > 1 else None, name),
+                )
+    return sorted(found.values(), key=lambda c: (c.starts_at, c.person.name.casefold()))
+
+
+def later_in_series(session: LiveSession) -> int:
+    """How many scheduled sessions of the session's weekly series come after it."""
+    if session.series is None:
+        return 0
+    return LiveSession.objects.filter(
+        series=session.series,
+        circle_id=session.circle_id,
+        status=LiveSession.Status.SCHEDULED,
+        starts_at__gt=session.starts_at,
+    ).count()
 
 
 def _ends(session: LiveSession) -> dt.datetime:
@@ -131,22 +221,22 @@ def _people(circle: Circle) -> tuple[list[Person], dict[str, User]]:
 
 
 def suggested_slots(
-    *, circle: Circle, coach: User, minutes: int, now: dt.datetime | None = None, exclude: int | None = None
+    *,
+    circle: Circle,
+    coach: User,
+    minutes: int,
+    now: dt.datetime | None = None,
+    exclude: Collection[int] = (),
 ) -> list[SuggestedSlot]:
     """The best slot of each of the next days for the circle's people (waking hours, their availability)."""
     now = now or timezone.now()
     people, users = _people(circle)
-    # A slot clashing with a session of this circle or another of the coach's is never offered.
-    busy = [
-        (s.starts_at, _ends(s))
-        for s in busy_sessions(
-            circle=circle,
-            coach=coach,
-            starts_at=now,
-            ends_at=now + dt.timedelta(days=SLOT_DAYS + 1),
-            exclude=exclude,
-        )
-    ]
+    # A slot clashing with any session of the circle's people is never offered: this circle's, the
+    # coach's other circles', or one a member (or the coach as a member) has in another circle.
+    until = now + dt.timedelta(days=SLOT_DAYS + 1)
+    taken = busy_sessions(circle=circle, coach=coach, starts_at=now, ends_at=until, exclude=exclude)
+    taken += _sessions_elsewhere(_seats_elsewhere(circle=circle, coach=coach), since=now, until=until)
+    busy = [(s.starts_at, _ends(s)) for s in taken]
     # Candidates start on UTC half-hours; ask for them all, then keep the ones ahead of us.
     slots = find_slots(
         people, first_day=now.astimezone(dt.UTC).date(), days=SLOT_DAYS + 1, minutes=minutes, best=10_000

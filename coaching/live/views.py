@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import ngettext, override
 from django.views.decorators.http import require_GET, require_POST
 
 from circles import access
@@ -35,7 +35,13 @@ from coaching.live.forms import (
     ScheduleForm,
 )
 from coaching.live.models import LiveSession
-from coaching.live.scheduling import cancel_session, reschedule_session, schedule_session, sessions_for
+from coaching.live.scheduling import (
+    ClashWarning,
+    cancel_session,
+    reschedule_session,
+    schedule_session,
+    sessions_for,
+)
 
 EXTRA_COMMITMENT_ROWS = 2
 
@@ -65,6 +71,7 @@ def schedule(request: AuthenticatedRequest, circle_id: int) -> HttpResponse:
     asked = request.POST.get("duration_minutes") or request.GET.get("duration_minutes")
     minutes = _slot_minutes(asked or circle.meeting_minutes, circle)
     form = ScheduleForm(request.POST or None, initial={"duration_minutes": minutes})
+    context: dict[str, Any] = {"circle": circle, "form": form, "minutes": minutes, **_waking()}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -76,7 +83,10 @@ def schedule(request: AuthenticatedRequest, circle_id: int) -> HttpResponse:
                 local_start=dt.datetime.combine(data["date"], data["time"]),
                 duration_minutes=data["duration_minutes"],
                 weeks=data["weeks"],
+                confirm=_confirmation(request),
             )
+        except ClashWarning as warning:
+            context["warning"] = warning
         except SessionRuleError as exc:
             form.add_error(None, str(exc))
         else:
@@ -86,17 +96,19 @@ def schedule(request: AuthenticatedRequest, circle_id: int) -> HttpResponse:
                 % {"count": len(sessions), "title": sessions[0].title},
             )
             return redirect("circle", circle.pk)
-    context: dict[str, Any] = {
-        "circle": circle,
-        "form": form,
-        "minutes": minutes,
-        "waking_from": f"{WAKING_HOURS[0]}:00",
-        "waking_to": f"{WAKING_HOURS[1]}:00",
-        "slots": selectors.suggested_slots(circle=circle, coach=request.user, minutes=minutes),
-    }
+    context["slots"] = selectors.suggested_slots(circle=circle, coach=request.user, minutes=minutes)
     if request.htmx and request.method == "GET":
         return render(request, "live/_slots.html", context)
     return render(request, "live/schedule.html", context, status=400 if form.errors else 200)
+
+
+def _waking() -> dict[str, str]:
+    return {"waking_from": f"{WAKING_HOURS[0]}:00", "waking_to": f"{WAKING_HOURS[1]}:00"}
+
+
+def _confirmation(request: HttpRequest) -> str:
+    # The "book it anyway" button posts the digest of the clashes the coach was shown.
+    return str(request.POST.get("confirm", ""))[:64]
 
 
 def _not_scheduled(request: AuthenticatedRequest, session: LiveSession) -> HttpResponse | None:
@@ -124,34 +136,43 @@ def session_edit(request: AuthenticatedRequest, session_id: int) -> HttpResponse
         "time": local.time().replace(second=0, microsecond=0),
         "duration_minutes": session.duration_minutes,
     }
-    form = EditSessionForm(request.POST or None, initial=initial)
+    form = EditSessionForm(request.POST or None, initial=initial, later=selectors.later_in_series(session))
+    context: dict[str, Any] = {
+        "circle": circle,
+        "session": session,
+        "form": form,
+        "minutes": minutes,
+        **_waking(),
+    }
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            reschedule_session(
+            changed = reschedule_session(
                 coach=request.user,
                 session=session,
                 title=data["title"],
                 agenda=data["agenda"],
                 local_start=dt.datetime.combine(data["date"], data["time"]),
                 duration_minutes=data["duration_minutes"],
+                following=form.following,
+                confirm=_confirmation(request),
             )
+        except ClashWarning as warning:
+            context["warning"] = warning
         except SessionRuleError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, _("“%(title)s” is saved.") % {"title": data["title"].strip()})
+            messages.success(
+                request,
+                ngettext(
+                    "“%(title)s” is saved.", "“%(title)s” is saved, with %(count)d sessions.", len(changed)
+                )
+                % {"title": data["title"].strip(), "count": len(changed)},
+            )
             return redirect("circle", circle.pk)
-    context: dict[str, Any] = {
-        "circle": circle,
-        "session": session,
-        "form": form,
-        "minutes": minutes,
-        "waking_from": f"{WAKING_HOURS[0]}:00",
-        "waking_to": f"{WAKING_HOURS[1]}:00",
-        "slots": selectors.suggested_slots(
-            circle=circle, coach=request.user, minutes=minutes, exclude=session.pk
-        ),
-    }
+    context["slots"] = selectors.suggested_slots(
+        circle=circle, coach=request.user, minutes=minutes, exclude=[session.pk]
+    )
     if request.htmx and request.method == "GET":
         return render(request, "live/_slots.html", context)
     return render(request, "live/schedule.html", context, status=400 if form.errors else 200)
@@ -163,15 +184,27 @@ def session_cancel(request: AuthenticatedRequest, session_id: int) -> HttpRespon
     session = access_session(request.user, session_id, coach=True)
     if refused := _not_scheduled(request, session):
         return refused
-    form = CancelSessionForm(request.POST or None)
+    form = CancelSessionForm(request.POST or None, later=selectors.later_in_series(session))
     if request.method == "POST" and form.is_valid():
         try:
-            cancel_session(coach=request.user, session=session, reason=form.cleaned_data["reason"])
+            cancelled = cancel_session(
+                coach=request.user,
+                session=session,
+                reason=form.cleaned_data["reason"],
+                following=form.following,
+            )
         except SessionRuleError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(
-                request, _("“%(title)s” is cancelled; its members are told.") % {"title": session.title}
+                request,
+                ngettext(
+                    "“%(title)s” is cancelled; its members are told.",
+                    "“%(title)s” and the later sessions of its series are cancelled (%(count)d); "
+                    "its members are told.",
+                    len(cancelled),
+                )
+                % {"title": session.title, "count": len(cancelled)},
             )
             return redirect("circle", session.circle_id)
     context = {"session": session, "circle": session.circle, "form": form}

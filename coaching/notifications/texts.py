@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from coaching.notifications.kinds import Kind
 from coaching.notifications.models import Notification
@@ -40,8 +41,26 @@ def describe(notification: Notification, *, zone: ZoneInfo) -> str:
         return _("%(name)s's question has waited %(minutes)d minutes for your answer") % p
     if kind is Kind.SESSION_SCHEDULED:
         return _("New session in %(circle)s: “%(title)s”, %(when)s") % p
+    if kind is Kind.SESSION_CHANGED and p.get("following"):  # a weekly series moved from this session on
+        return (
+            ngettext(
+                "“%(title)s” in %(circle)s moved to %(when)s, and the next session with it",
+                "“%(title)s” in %(circle)s moved to %(when)s, and the next %(following)d sessions with it",
+                p["following"],
+            )
+            % p
+        )
     if kind is Kind.SESSION_CHANGED:
         return _("“%(title)s” in %(circle)s moved to %(when)s") % p
+    if kind is Kind.SESSION_CANCELLED and p.get("following"):
+        return (
+            ngettext(
+                "“%(title)s” in %(circle)s on %(when)s and the next session are cancelled",
+                "“%(title)s” in %(circle)s on %(when)s and the next %(following)d sessions are cancelled",
+                p["following"],
+            )
+            % p
+        )
     if kind is Kind.SESSION_CANCELLED:
         return _("“%(title)s” in %(circle)s on %(when)s is cancelled") % p
     if kind is Kind.SESSION_TOMORROW:

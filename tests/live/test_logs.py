@@ -292,3 +292,28 @@ def test_the_log_is_open_for_a_session_whose_start_has_passed(series):
     assert not logs.log_is_open(second, now=second.starts_at - dt.timedelta(minutes=1))
     assert logs.log_is_open(second, now=second.starts_at)
     assert logs.log_is_open(series[0], now=timezone.now())
+
+
+def test_the_coach_is_not_marked_not_a_member_in_her_own_session_log(series, client):
+    """The room writes the coach's attendance too; only a seat that ended earns the badge."""
+    from circles import services as circle_services
+
+    session, lucia = series[0], user("lucia.coach")
+    for username in ["lucia.coach", "camila", "mateo"]:
+        Attendance.objects.create(session=session, user=user(username), seconds_present=600, present=True)
+    circle_services.remove_member(
+        actor=user("ana.admin"), circle=session.circle, member=user("mateo"), reason="x"
+    )
+    sheet = {line.person.username: line.is_member for line in logs.attendance_sheet(session=session)}
+    assert (sheet["lucia.coach"], sheet["camila"], sheet["mateo"]) == (True, True, False)
+
+    client.force_login(lucia)
+    body = client.get(f"/sessions/{session.pk}/log/").content.decode()
+    rows = {
+        username: body.split(f'data-person="{username}"', 1)[1].split("</th>", 1)[0]
+        for username in ["lucia.coach", "camila", "mateo"]
+    }
+    assert "Lucía Fernández" in rows["lucia.coach"]
+    assert "ya no es miembro" not in rows["lucia.coach"]  # Lucía reads the site in Spanish
+    assert "ya no es miembro" not in rows["camila"]
+    assert "ya no es miembro" in rows["mateo"]

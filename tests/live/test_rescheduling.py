@@ -132,7 +132,9 @@ def members_of(circle: Circle) -> set[str]:
     )
 
 
-def move(session: LiveSession, local: dt.datetime, *, coach: User | None = None, **kwargs) -> LiveSession:
+def move(
+    session: LiveSession, local: dt.datetime, *, coach: User | None = None, **kwargs
+) -> list[LiveSession]:
     args = {"title": session.title, "agenda": session.agenda, "duration_minutes": session.duration_minutes}
     return reschedule_session(
         coach=coach or user("lucia.coach"), session=session, local_start=local, **{**args, **kwargs}
@@ -141,7 +143,7 @@ def move(session: LiveSession, local: dt.datetime, *, coach: User | None = None,
 
 def test_it_moves_a_session_and_tells_every_member_in_utc_params(lucia, puentes):
     (session,) = schedule(lucia, puentes, dt.datetime(2027, 1, 14, 18, 0), title="Kick-off")
-    moved = move(session, dt.datetime(2027, 1, 15, 19, 30), title="Kick-off, again", duration_minutes=60)
+    (moved,) = move(session, dt.datetime(2027, 1, 15, 19, 30), title="Kick-off, again", duration_minutes=60)
     moved.refresh_from_db()
     assert moved.starts_at == dt.datetime(2027, 1, 15, 18, 30, tzinfo=dt.UTC)
     assert (moved.title, moved.duration_minutes) == ("Kick-off, again", 60)

@@ -172,3 +172,123 @@ def test_a_cancelled_or_live_session_is_no_longer_edited(client, session, puente
         assert response["Location"] == reverse("circle", args=[puentes.pk])
     session.refresh_from_db()
     assert (session.title, session.status) == ("Kick-off", LiveSession.Status.LIVE)
+
+
+# ---------------------------------------------------------------- series and clashes on the pages
+
+
+@pytest.fixture
+def weekly(puentes) -> list[LiveSession]:
+    return schedule_session(
+        coach=user("lucia.coach"),
+        circle=puentes,
+        title="Weekly",
+        local_start=dt.datetime(2027, 2, 4, 18, 0),
+        duration_minutes=60,
+        weeks=3,
+    )
+
+
+def test_the_edit_and_cancel_pages_offer_the_rest_of_the_series_only_when_there_is_one(
+    client, session, weekly
+):
+    as_(client, "lucia.coach")
+    assert 'name="scope"' not in page(client.get(reverse("session_edit", args=[session.pk])))
+    assert 'name="scope"' not in page(client.get(reverse("session_cancel", args=[weekly[2].pk])))
+    body = page(client.get(reverse("session_edit", args=[weekly[0].pk])))
+    assert 'name="scope"' in body
+    assert "This one and the 2 later sessions of the series" in body
+    assert "This one and the next session of the series" in page(
+        client.get(reverse("session_cancel", args=[weekly[1].pk]))
+    )
+
+
+def test_the_coach_moves_the_rest_of_the_series_from_the_page(client, weekly, puentes):
+    response = as_(client, "lucia.coach").post(
+        reverse("session_edit", args=[weekly[1].pk]),
+        {
+            "title": "Weekly",
+            "date": "2027-02-12",
+            "time": "19:00",
+            "duration_minutes": 60,
+            "scope": "following",
+        },
+    )
+    assert response.status_code == 302
+    moved = LiveSession.objects.filter(series=weekly[0].series).order_by("starts_at")
+    assert [s.starts_at.isoformat() for s in moved] == [
+        "2027-02-04T17:00:00+00:00",
+        "2027-02-12T18:00:00+00:00",
+        "2027-02-19T18:00:00+00:00",
+    ]
+    assert Notification.objects.filter(kind=Kind.SESSION_CHANGED, recipient__username="camila").count() == 1
+
+
+def test_the_coach_cancels_the_rest_of_the_series_from_the_page(client, weekly):
+    bad = as_(client, "lucia.coach").post(
+        reverse("session_cancel", args=[weekly[0].pk]), {"reason": "", "scope": "all of them"}
+    )
+    assert bad.status_code == 400
+    assert not LiveSession.objects.filter(status="cancelled").exists()
+    response = client.post(
+        reverse("session_cancel", args=[weekly[1].pk]), {"reason": "Vacaciones", "scope": "following"}
+    )
+    assert response.status_code == 302
+    statuses = LiveSession.objects.filter(series=weekly[0].series).order_by("starts_at")
+    assert [(s.status, s.cancel_reason) for s in statuses] == [
+        ("scheduled", ""),
+        ("cancelled", "Vacaciones"),
+        ("cancelled", "Vacaciones"),
+    ]
+
+
+@pytest.fixture
+def camila_in_harambee(puentes) -> LiveSession:
+    """Camila also sits in Harambee, which meets on 14 January 2027 at 18:30 UTC."""
+    from circles import services as circle_services
+
+    harambee = Circle.objects.get(name="Harambee")
+    harambee.programme.allow_several_circles = True
+    harambee.programme.save(update_fields=["allow_several_circles"])
+    circle_services.assign_member(actor=user("ana.admin"), circle=harambee, member=user("camila"))
+    (other,) = schedule_session(
+        coach=user("amani.coach"),
+        circle=harambee,
+        title="Harambee private topic",
+        local_start=dt.datetime(2027, 1, 14, 21, 30),
+        duration_minutes=60,
+    )
+    return other
+
+
+def test_booking_over_a_members_other_session_warns_naming_her_then_books_when_confirmed(
+    client, puentes, camila_in_harambee
+):
+    url = reverse("session_schedule", args=[puentes.pk])
+    form = {"title": "Kick-off", "date": "2027-01-14", "time": "19:00", "duration_minutes": 90, "weeks": 1}
+    User.objects.filter(username="lucia.coach").update(ui_language="en")
+    response = as_(client, "lucia.coach").post(url, form)
+    assert response.status_code == 200
+    body = page(response)
+    warning = body.split('id="clash-warning"', 1)[1].split("</div>", 1)[0]
+    assert "Camila Rojas has another session then" in warning
+    assert "Thu 14 Jan 2027, 19:00" in warning  # the Puentes session's time on Lucía's clock
+    assert "Harambee" not in body  # not her business where Camila is
+    assert 'value="Kick-off"' in body
+    assert not LiveSession.objects.filter(circle=puentes).exists()
+    digest = body.split('name="confirm" value="', 1)[1].split('"', 1)[0]
+    confirmed = client.post(url, {**form, "confirm": digest})
+    assert confirmed.status_code == 302
+    assert LiveSession.objects.filter(circle=puentes, title="Kick-off").exists()
+
+
+def test_moving_a_session_over_a_members_clash_warns_on_the_edit_page(client, session, camila_in_harambee):
+    response = as_(client, "lucia.coach").post(
+        reverse("session_edit", args=[session.pk]),
+        {"title": "Kick-off", "date": "2027-01-14", "time": "19:00", "duration_minutes": 60},
+    )
+    assert response.status_code == 200
+    assert 'data-person="camila"' in page(response)
+    assert 'id="confirm-clashes"' in page(response)
+    session.refresh_from_db()
+    assert session.starts_at == dt.datetime(2027, 1, 14, 17, 0, tzinfo=dt.UTC)
