@@ -410,6 +410,9 @@ def test_the_audience_sees_the_stage_and_the_coach_runs_it(three, horizonte_sess
     assert coach.page.get_by_role("button", name="Ask Sofía Navarro to mute their microphone").count() == 0
     # Emma's audio level for Sofía drops to silence; the coach's fake microphone still beeps: he is the
     # active speaker on her screen.
+    # Levels come from audio that plays: where the browser held the sound back, Emma turns it on first.
+    if emma.page.is_visible("#session-play"):
+        emma.page.click("#session-play")
     emma.page.wait_for_selector(f".stage-tile.is-speaking[data-user='{ids['diego.coach']}']", timeout=TIMEOUT)
 
     # Sofía shares her screen: every video sender swaps to it, and back to the camera when she stops.
