@@ -132,7 +132,13 @@ def _daphne(extra_env: dict[str, str]) -> Iterator[str]:
         yield url
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            # A request still in flight at shutdown can keep daphne from exiting; a daphne left behind
+            # would hold the test database and break every later run.
+            process.kill()
+            process.wait(timeout=10)
         log.close()
 
 

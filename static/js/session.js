@@ -1059,7 +1059,8 @@
   // ---------------------------------------------------------------- the active speaker
   // A few times a second, the loudest voice above a threshold lights its tile; it stays lit a moment after,
   // so the highlight does not flicker between words.
-  const SPEAKING = 0.03;
+  // audioLevel is linear (0 to 1): 0.01 is about -40 dBov, above room noise, below any speaking voice.
+  const SPEAKING = 0.01;
   const HOLD = 1200;
   let speaker = null;
   let speakerSince = 0;
@@ -1174,6 +1175,10 @@
     },
     get socket() {
       return socket;
+    },
+    // The audio level heard from each person right now (0 to 1), as the speaker highlight sees it.
+    get levels() {
+      return Object.fromEntries(receivedLevels());
     },
     async inboundBytes(user, kind = "video") {
       const peer = sfu.subs.get(user) || peers.get(user);
