@@ -235,6 +235,7 @@ async def _stage(spec: dict[str, Any], out: Any, control: Any) -> None:
         for person, p0, p1 in zip(people, packets0, packets1, strict=True)
     ]
     out.put(("result", spec["name"], {"sent": sent}))
+    await asyncio.to_thread(control.get)  # "close": every viewer has reported
     await people[0].send({"type": "session.end"})
     await people[0].next("session.state", lambda s: s["status"] == "ended")
     for person in people:
@@ -265,6 +266,7 @@ async def _audience(spec: dict[str, Any], out: Any, control: Any) -> None:
     while await asyncio.to_thread(control.get) == "mark":
         packets = [await _rtp_count(r.pc, "inbound-rtp", "packetsReceived") for r in streams]
         marks.append((time.monotonic(), packets))
+        ended = [r.ended_at is not None for r in streams]  # by the end of the window, not at teardown
         out.put(("marked", spec["name"], None))
     (start, packets0), (end, packets1) = marks
     seconds = end - start
@@ -272,12 +274,12 @@ async def _audience(spec: dict[str, Any], out: Any, control: Any) -> None:
         {
             "fps": _in_window(r.arrivals, start, end) / seconds,
             "packets_per_s": (p1 - p0) / seconds,
-            "ended": r.ended_at is not None,
+            "ended": gone,
         }
-        for r, p0, p1 in zip(streams, packets0, packets1, strict=True)
+        for r, p0, p1, gone in zip(streams, packets0, packets1, ended, strict=True)
     ]
     out.put(("result", spec["name"], {"received": received}))
-    await asyncio.to_thread(control.get)  # "close": after the stage has ended the session
+    await asyncio.to_thread(control.get)  # "close": every process has reported
     for person, _receptions, _t in watched:
         await person.close()
 
@@ -384,6 +386,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "cookie_name": fixture["cookie_name"],
         }
         stack.callback(peers.stop)
+        setup0 = {"janus": proc_cpu(janus.pid), "daphne": proc_cpu(daphne.pid)}
         peers.start(
             "stage",
             {**common, "name": "stage", "people": stage_people, "size": (width, height), "fps": args.fps},
@@ -401,6 +404,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         went = min(f["went"] for f in flowing.values())
         all_frames = [f["went"] - went + t for f in flowing.values() for t in f["all_frames"]]
         log(f"every viewer has frames from every stage member after {max(all_frames):.1f} s; warm-up")
+        setup = {
+            k: round(proc_cpu(p) - setup0[k], 2) for k, p in (("janus", janus.pid), ("daphne", daphne.pid))
+        }
         time.sleep(args.warmup)  # a measurement window, not a wait for a condition
 
         pids = {"janus": janus.pid, "daphne": daphne.pid, "redis": redis_pid}
@@ -414,7 +420,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         peers.collect("marked", names, timeout=30)
         peers.tell(names, "done")
         results = peers.collect("result", names, timeout=60)
-        peers.tell(viewer_names, "close")
+        peers.tell(names, "close")
         peers.stop()
 
     seconds = t1 - t0
@@ -438,6 +444,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "window_seconds": round(seconds, 2),
         "warmup_seconds": args.warmup,
         "cpu_percent_of_one_core": cpu,
+        "cpu_seconds_joining": setup,  # from the first socket until every viewer had every stream
         "sent_fps": [round(s["fps"], 2) for s in sent],
         "sent_packets_per_s": [round(s["packets_per_s"], 1) for s in sent],
         "received_fps": {
@@ -462,7 +469,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def table(report: dict[str, Any]) -> str:
     """The report as one Markdown table."""
-    cpu = report["cpu_percent_of_one_core"]
+    cpu, setup = report["cpu_percent_of_one_core"], report["cpu_seconds_joining"]
     per_process = ", ".join(f"{k} {v:.0f}%" for k, v in cpu.items() if k.startswith(("stage", "audience")))
     fps, rtp = report["received_fps"], report["received_packets_per_s"]
     sent = report["sent_fps"]
@@ -480,6 +487,7 @@ def table(report: dict[str, Any]) -> str:
         ),
         ("CPU Janus", f"{cpu['janus']:.0f}% of a core"),
         ("CPU daphne (ours)", f"{cpu['daphne']:.0f}% of a core"),
+        ("CPU while everyone joined", f"Janus {setup['janus']:.2f} s, daphne {setup['daphne']:.2f} s"),
         ("CPU Redis", f"{cpu['redis']:.0f}% of a core"),
         (
             "CPU peers (load generator)",
