@@ -481,6 +481,7 @@ def table(report: dict[str, Any]) -> str:
             "received RTP pkt/s (median / p10 / min)",
             f"{rtp['median']:.1f} / {rtp['p10']:.1f} / {rtp['min']:.1f}",
         ),
+        ("streams that ended during the run", f"{report['streams_ended']} of {report['streams']}"),
         (
             "every viewer had every stream after",
             f"{report['seconds_until_every_viewer_had_every_stream']:.1f} s",
