@@ -222,7 +222,8 @@ async def _stage(spec: dict[str, Any], out: Any, control: Any) -> None:
     out.put(("ready", spec["name"], None))
     marks = []
     while await asyncio.to_thread(control.get) == "mark":
-        marks.append((time.monotonic(), [await _rtp_count(pc, "outbound-rtp", "packetsSent") for pc in pcs]))
+        marked = time.monotonic()  # when told, before reading the stats: the same instant for every stream
+        marks.append((marked, [await _rtp_count(pc, "outbound-rtp", "packetsSent") for pc in pcs]))
         out.put(("marked", spec["name"], None))
     (start, packets0), (end, packets1) = marks
     seconds = end - start
@@ -264,8 +265,9 @@ async def _audience(spec: dict[str, Any], out: Any, control: Any) -> None:
     streams = [r for _person, receptions, _t in watched for r in receptions]
     marks = []
     while await asyncio.to_thread(control.get) == "mark":
+        marked = time.monotonic()  # when told, before reading the stats: the same instant for every stream
         packets = [await _rtp_count(r.pc, "inbound-rtp", "packetsReceived") for r in streams]
-        marks.append((time.monotonic(), packets))
+        marks.append((marked, packets))
         ended = [r.ended_at is not None for r in streams]  # by the end of the window, not at teardown
         out.put(("marked", spec["name"], None))
     (start, packets0), (end, packets1) = marks
