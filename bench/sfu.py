@@ -507,7 +507,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.sfu", description=__doc__.split("\n\n")[0])
     parser.add_argument("--viewers", type=int, default=15)
     parser.add_argument("--seconds", type=float, default=20.0, help="the measured window")
-    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--warmup", type=float, default=10.0, help="seconds between joining and the window")
     parser.add_argument("--size", default="160x120", help="WIDTHxHEIGHT of each published picture")
     parser.add_argument("--fps", type=float, default=30.0, help="frames a second each publisher sends")
     parser.add_argument("--viewer-procs", type=int, default=2, help="processes the audience is spread over")
