@@ -58,12 +58,14 @@ lock: $(BIN)/python
 clean:
 	rm -rf $(VENV) var/*.sqlite3 var/static
 
-# Benchmarks (docs/benchmarks.md): chat fan-out against the baselines, then history paging.
-# They need PostgreSQL (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres) and redis-server.
+# Benchmarks (docs/benchmarks.md): chat fan-out against the baselines, history paging, then live media
+# through Janus. They need PostgreSQL (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres)
+# and redis-server; bench.sfu also needs janus.
 .PHONY: bench bench-quick
 bench: install
 	$(BIN)/python -m bench.chat
 	$(BIN)/python -m bench.history
+	$(BIN)/python -m bench.sfu
 
 bench-quick: install
 	$(BIN)/python -m bench.chat --quick

@@ -1,25 +1,19 @@
 """Live media through the SFU, end to end: real daphne, Redis and Janus, WebRTC peers made with aiortc.
 
 Every person is a WebSocket to /ws/sessions/<id>/ signed in with their session cookie, plus aiortc peer
-connections that send or receive 160x120 VP8 (few pixels, so two cores decode fifteen streams).
+connections that send or receive 160x120 VP8 (few pixels, so two cores decode fifteen streams); the peers
+are tests/live/peers.py, which bench/sfu.py drives too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import time
-from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import pytest
-import websockets
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from asgiref.sync import sync_to_async
-from av import VideoFrame
 from django.test import Client
 from django.utils import timezone
 
@@ -27,161 +21,13 @@ from circles.models import Circle
 from coaching.accounts.models import User
 from coaching.live.janus import Janus
 from coaching.live.models import LiveSession
+from tests.live.peers import Person, Reception, go_live
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 STAGE = ["diego.coach", "sofia", "lucas"]
 AUDIENCE = ["emma", "martina", "nicolas", "olivia", "jorge"]
 FRAMES = 10  # decoded frames each stream must show
-
-
-class Tile(VideoStreamTrack):
-    """A 160x120 picture at 30 frames a second, in one colour per sender."""
-
-    def __init__(self, shade: int) -> None:
-        super().__init__()
-        self.pixels = np.full((120, 160, 3), shade, dtype=np.uint8)
-
-    async def recv(self) -> VideoFrame:
-        pts, time_base = await self.next_timestamp()
-        frame = VideoFrame.from_ndarray(self.pixels, format="rgb24")
-        frame.pts, frame.time_base = pts, time_base
-        return frame
-
-
-def peer() -> RTCPeerConnection:
-    return RTCPeerConnection(RTCConfiguration(iceServers=[]))  # host candidates: Janus is on this machine
-
-
-class Reception:
-    """One stream one person receives: when each decoded frame arrived, and when the track ended."""
-
-    def __init__(self, pc: RTCPeerConnection) -> None:
-        self.pc = pc
-        self.arrivals: list[float] = []
-        self.ended_at: float | None = None
-        self.shade = -1.0  # the mean brightness of the last frame: which sender's picture this is
-        self.changed = asyncio.Condition()
-        self.task: asyncio.Task[None] | None = None
-
-    async def count(self, track: MediaStreamTrack) -> None:
-        try:
-            while True:
-                frame = await track.recv()
-                assert isinstance(frame, VideoFrame)
-                shade = float(frame.to_ndarray(format="gray").mean())
-                async with self.changed:
-                    self.shade = shade
-                    self.arrivals.append(time.monotonic())
-                    self.changed.notify_all()
-        except MediaStreamError:
-            async with self.changed:
-                self.ended_at = time.monotonic()
-                self.changed.notify_all()
-
-    async def until(self, check: Callable[[], bool], timeout: float = 15) -> None:
-        async with self.changed:
-            await asyncio.wait_for(self.changed.wait_for(check), timeout)
-
-    async def frames(self, count: int, timeout: float = 15) -> None:
-        await self.until(lambda: len(self.arrivals) >= count, timeout)
-
-
-class Person:
-    """One person's socket to the session, everything it received, and their peer connections."""
-
-    def __init__(self, server: str, path: str, username: str, cookie: str) -> None:
-        self.username = username
-        self.url = server.replace("http://", "ws://") + path
-        self.headers = {"Cookie": cookie, "Origin": server}
-        self.frames: list[dict[str, Any]] = []
-        self.taken = 0  # frames before this index were looked at by `next`
-        self.arrived = asyncio.Condition()
-        self.close_code: int | None = None
-        self.pcs: list[RTCPeerConnection] = []
-        self.received: dict[int, Reception] = {}
-
-    async def open(self) -> Person:
-        self.socket = await websockets.connect(
-            self.url, additional_headers=self.headers, compression=None, max_queue=None
-        )
-        self.reader = asyncio.create_task(self._read())
-        return self
-
-    async def _read(self) -> None:
-        try:
-            async for raw in self.socket:
-                async with self.arrived:
-                    self.frames.append(json.loads(raw))
-                    self.arrived.notify_all()
-        except websockets.ConnectionClosed:
-            pass
-        async with self.arrived:
-            self.close_code = self.socket.close_code
-            self.arrived.notify_all()
-
-    async def send(self, frame: dict[str, Any]) -> None:
-        await self.socket.send(json.dumps(frame))
-
-    async def next(self, kind: str, check: Callable[[dict[str, Any]], bool] = bool, timeout: float = 10):
-        """The first frame of that kind passing `check` that no earlier `next` returned."""
-
-        def find() -> dict[str, Any] | None:
-            for frame in self.frames:
-                if frame["type"] == kind and check(frame) and not frame.get("_seen"):
-                    frame["_seen"] = True
-                    return frame
-            return None
-
-        result: dict[str, Any] | None = None
-
-        def ready() -> bool:
-            nonlocal result
-            result = find()
-            return result is not None
-
-        async with self.arrived:
-            await asyncio.wait_for(self.arrived.wait_for(ready), timeout)
-        assert result is not None
-        return result
-
-    async def error_for(self, frame: dict[str, Any]) -> dict[str, Any]:
-        await self.send(frame)
-        return await self.next("error")
-
-    async def publish(self, shade: int) -> RTCPeerConnection:
-        pc = peer()
-        self.pcs.append(pc)
-        pc.addTrack(Tile(shade))
-        await pc.setLocalDescription(await pc.createOffer())
-        await self.send({"type": "sfu.publish", "jsep": {"type": "offer", "sdp": pc.localDescription.sdp}})
-        answer = await self.next("sfu.answer")
-        await pc.setRemoteDescription(RTCSessionDescription(**answer["jsep"]))
-        return pc
-
-    async def accept(self, user_id: int) -> Reception:
-        """Answer the server's next offer of `user_id`'s stream and count what arrives."""
-        offer = await self.next("sfu.offer", lambda f: f["user"] == user_id, timeout=15)
-        pc = peer()
-        self.pcs.append(pc)
-        reception = self.received[user_id] = Reception(pc)
-
-        @pc.on("track")
-        def on_track(track: MediaStreamTrack) -> None:
-            reception.task = asyncio.create_task(reception.count(track))
-
-        await pc.setRemoteDescription(RTCSessionDescription(**offer["jsep"]))
-        await pc.setLocalDescription(await pc.createAnswer())
-        await self.send(
-            {"type": "sfu.start", "user": user_id, "jsep": {"type": "answer", "sdp": pc.localDescription.sdp}}
-        )
-        return reception
-
-    async def close(self) -> None:
-        for pc in self.pcs:
-            await pc.close()
-        await self.socket.close()
-        await self.reader
 
 
 def cookie_for(username: str) -> str:
@@ -221,15 +67,6 @@ async def enter(server: str, horizonte: dict[str, Any], username: str) -> Person
     await person.next("rtc.config")
     assert (await person.next("media.status"))["available"] is True
     return person
-
-
-async def go_live(coach: Person, others: list[Person], ids: dict[str, int], on_stage: list[str]) -> None:
-    await coach.send({"type": "session.start"})
-    for username in on_stage[1:]:
-        await coach.send({"type": "stage.invite", "user": ids[username]})
-    wanted = [ids[name] for name in on_stage]
-    for person in [coach, *others]:
-        await person.next("session.state", lambda s: s["stage"] == wanted)
 
 
 async def test_the_audience_receives_every_stage_member_and_a_removal_cuts_them_off(
