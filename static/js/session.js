@@ -769,8 +769,10 @@
     };
     peers.set(user, peer);
     if (localStream && onStage()) sendTracks(peer);
-    else {
-      // Without a camera or microphone this side still receives; the slots make it able to offer too.
+    else if (!peer.polite) {
+      // Without a camera or microphone this side still receives; the slots give it something to offer first.
+      // The polite side makes none: the other side's offer brings its own, and slots of ours left beside
+      // them would start a second negotiation that an impolite side busy offering ignores for good.
       pc.addTransceiver("audio", { direction: "recvonly" });
       pc.addTransceiver("video", { direction: "recvonly" });
     }
@@ -1058,52 +1060,62 @@
 
   // ---------------------------------------------------------------- the active speaker
   // A few times a second, the loudest voice above a threshold lights its tile; it stays lit a moment after,
-  // so the highlight does not flicker between words.
-  // audioLevel is linear (0 to 1): 0.01 is about -40 dBov, above room noise, below any speaking voice.
+  // so the highlight does not flicker between words. A voice's level is its RMS over the last interval,
+  // from the audio energy counters of the WebRTC stats: a single sample (audioLevel) can fall between
+  // words, and a page the browser throttles samples too rarely for that.
+  // Linear (0 to 1): 0.01 is about -40 dBov, above room noise, below any speaking voice.
   const SPEAKING = 0.01;
   const HOLD = 1200;
   let speaker = null;
   let speakerSince = 0;
-  let ownLevel = 0;
+  let lastLevels = new Map(); // user id -> level, as the highlight last saw them
+  const energy = new Map(); // stats id -> [totalAudioEnergy, totalSamplesDuration] at the last look
 
-  function receivedLevels() {
+  function levelSince(key, report) {
+    const before = energy.get(key);
+    const now = [report.totalAudioEnergy || 0, report.totalSamplesDuration || 0];
+    energy.set(key, now);
+    if (!before) return 0;
+    const seconds = now[1] - before[1];
+    return seconds > 0 ? Math.sqrt(Math.max(0, now[0] - before[0]) / seconds) : 0;
+  }
+
+  async function measureLevels() {
     const levels = new Map();
-    const receiving = [...Array.from(peers.values(), (peer) => [peer.user, peer.pc])];
+    const keep = (user, level) => levels.set(user, Math.max(levels.get(user) || 0, level));
+    const receiving = Array.from(peers.values(), (peer) => [peer.user, peer.pc]);
     for (const sub of sfu.subs.values()) receiving.push([sub.user, sub.pc]);
-    for (const [user, pc] of receiving) {
-      for (const receiver of pc.getReceivers()) {
-        if (receiver.track.kind !== "audio" || typeof receiver.getSynchronizationSources !== "function") continue;
-        for (const source of receiver.getSynchronizationSources()) {
-          levels.set(user, Math.max(levels.get(user) || 0, source.audioLevel || 0));
-        }
-      }
-    }
+    const own = onStage() && micOn ? sendingConnections()[0] : null;
+    await Promise.all([
+      ...receiving.map(async ([user, pc]) => {
+        (await pc.getStats()).forEach((report) => {
+          if (report.type === "inbound-rtp" && report.kind === "audio") keep(user, levelSince(`in ${user} ${report.id}`, report));
+        });
+      }),
+      (async () => {
+        if (!own) return;
+        (await own.getStats()).forEach((report) => {
+          if (report.type === "media-source" && report.kind === "audio") keep(me.id, levelSince("own", report));
+        });
+      })(),
+    ]);
     return levels;
   }
 
-  async function measureOwnLevel() {
-    const pc = sendingConnections()[0];
-    if (!pc || !micOn) {
-      ownLevel = 0;
-      return;
-    }
-    let level = 0;
-    (await pc.getStats()).forEach((report) => {
-      if (report.type === "media-source" && report.kind === "audio") level = Math.max(level, report.audioLevel || 0);
-    });
-    ownLevel = level;
-  }
-
-  setInterval(() => {
-    if (!live() || !tiles.size) return;
-    const levels = receivedLevels();
-    if (onStage()) {
-      levels.set(me.id, ownLevel);
-      measureOwnLevel().catch(() => {});
+  let measuring = false;
+  setInterval(async () => {
+    if (!live() || !tiles.size || measuring) return;
+    measuring = true;
+    try {
+      lastLevels = await measureLevels();
+    } catch (_) {
+      return; // a connection closed while its stats were read; the next round sees the new set
+    } finally {
+      measuring = false;
     }
     let loudest = null;
     let best = SPEAKING;
-    for (const [user, level] of levels) {
+    for (const [user, level] of lastLevels) {
       if (tiles.has(user) && level > best) [loudest, best] = [user, level];
     }
     const now = Date.now();
@@ -1178,7 +1190,7 @@
     },
     // The audio level heard from each person right now (0 to 1), as the speaker highlight sees it.
     get levels() {
-      return Object.fromEntries(receivedLevels());
+      return Object.fromEntries(lastLevels);
     },
     async inboundBytes(user, kind = "video") {
       const peer = sfu.subs.get(user) || peers.get(user);

@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from chat.models import Message
 from circles.models import Circle
 from coaching.accounts.models import User
-from coaching.live import stage
 from coaching.live.models import Attendance, LiveSession
 from coaching.live.scheduling import cancel_session, schedule_session
 from tests.e2e import pages
@@ -240,7 +240,7 @@ def test_a_member_whose_camera_is_blocked_is_told_so_and_still_sees_the_stage(
         problem.wait_for(timeout=TIMEOUT)
         assert "blocked the camera and microphone" in problem.inner_text()
         assert problem.get_by_role("button", name="Try again").is_visible()
-        assert olivia.hook("media") == "failed"
+        olivia.page.wait_for_function("window.circlesSession.media === 'failed'", timeout=TIMEOUT)
         # Without a camera of her own she still receives the coach over a receive-only connection.
         olivia.connected_to(ids["diego.coach"])
         olivia.page.wait_for_selector(
@@ -413,7 +413,11 @@ def test_the_audience_sees_the_stage_and_the_coach_runs_it(three, horizonte_sess
     # Levels come from audio that plays: where the browser held the sound back, Emma turns it on first.
     if emma.page.is_visible("#session-play"):
         emma.page.click("#session-play")
-    emma.page.wait_for_selector(f".stage-tile.is-speaking[data-user='{ids['diego.coach']}']", timeout=TIMEOUT)
+    speaking = f".stage-tile.is-speaking[data-user='{ids['diego.coach']}']"
+    try:
+        emma.page.wait_for_selector(speaking, timeout=TIMEOUT)
+    except PlaywrightTimeout:
+        pytest.fail(f"no speaker highlight; Emma hears {emma.hook('levels')} on {emma.hook('peers')}")
 
     # Sofía shares her screen: every video sender swaps to it, and back to the camera when she stops.
     cameras = sofia.hook("sentVideo")
@@ -445,7 +449,6 @@ def test_a_cancelled_session_says_so_on_the_open_page(chromium, daphne_server, d
         assert emma.page.is_visible("#session-lobby")
         session = LiveSession.objects.get(pk=horizonte_session["id"])
         cancel_session(coach=User.objects.get(username="diego.coach"), session=session, reason="Diego is ill")
-        stage.announce(session=LiveSession.objects.get(pk=session.pk))  # what the cancel view does after
         emma.wait_status("cancelled")
         assert emma.page.is_visible("#session-cancelled")
         assert emma.page.is_hidden("#session-lobby")

@@ -197,8 +197,9 @@ def test_the_edit_and_cancel_pages_offer_the_rest_of_the_series_only_when_there_
     assert 'name="scope"' not in page(client.get(reverse("session_cancel", args=[weekly[2].pk])))
     body = page(client.get(reverse("session_edit", args=[weekly[0].pk])))
     assert 'name="scope"' in body
-    assert "This one and the 2 later sessions of the series" in body
-    assert "This one and the next session of the series" in page(
+    # Lucía reads the site in Spanish.
+    assert "Esta y las 2 sesiones siguientes de la serie" in body
+    assert "Esta y la siguiente sesión de la serie" in page(
         client.get(reverse("session_cancel", args=[weekly[1].pk]))
     )
 
