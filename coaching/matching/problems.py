@@ -283,12 +283,10 @@ def judge_circle(*, problem: JsonDict, coach_id: str, member_ids: list[str]) -> 
     )
     coach, members, on = parsed.coaches[0], list(parsed.members), parsed.reference_date
     found = engine.circle_issues(coach=coach, members=members, rules=parsed.rules, on=on)
-    period = freetime.clock_period([coach, *members])
+    everyone: list[engine.Coach | engine.Member] = [coach, *members]
+    period = freetime.clock_period(everyone)
     window = freetime.shared_stretch(
-        [
-            freetime.free_arcs(person, rules=parsed.rules, on=on, period=period)
-            for person in [coach, *members]
-        ],
+        [freetime.free_arcs(person, rules=parsed.rules, on=on, period=period) for person in everyone],
         period=period,
     )
     return CircleVerdict(
@@ -333,6 +331,15 @@ def arrange(*, problem: JsonDict, solution: JsonDict, left_out: list[JsonDict]) 
 
 
 def _verdict_json(problem: JsonDict, circle: JsonDict) -> JsonDict:
+    if not circle_people(circle):
+        # An open circle with nobody in it yet breaks nothing: it is only free seats.
+        return {
+            "issues": [],
+            "language": None,
+            "window_utc": None,
+            "window_weekday": None,
+            "overlap_hours": 0,
+        }
     verdict = judge_circle(problem=problem, coach_id=circle["coach"], member_ids=circle_people(circle))
     return {
         "issues": verdict.issues,

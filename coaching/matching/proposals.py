@@ -216,7 +216,7 @@ def move_in_proposal(*, proposal: MatchProposal, member_id: str, to_circle: str,
             "from": source["key"],
             "to": target["key"],
             "at": timezone.now().isoformat(),
-            "confirmed": [i["code"] for c in preview.circles for i in c.warnings],
+            "confirmed": [w.code for c in preview.circles for w in c.warnings],
         },
     ]
     locked.save(update_fields=["solution"])
@@ -669,14 +669,15 @@ def review(*, proposal: MatchProposal, zone: str = "UTC", now: dt.datetime | Non
             continue  # an open circle nobody joins: only a move target
         window, hours, weekday = circle["window_utc"], circle["overlap_hours"], circle.get("window_weekday")
 
-        def local(person_zone: str, window=window, hours=hours, weekday=weekday) -> str:
-            return _local_window(window, hours, on=on, zone=person_zone, weekday_utc=weekday)
+        local = partial(_local_window, window, hours, on=on, weekday_utc=weekday)
 
         everyone = problems.circle_people(circle)
         clocks = [
-            Clock(name(circle["coach"]), "coach", zone_of(circle["coach"]), local(zone_of(circle["coach"])))
+            Clock(
+                name(circle["coach"]), "coach", zone_of(circle["coach"]), local(zone=zone_of(circle["coach"]))
+            )
         ]
-        clocks += [Clock(name(p), "member", zone_of(p), local(zone_of(p))) for p in everyone]
+        clocks += [Clock(name(p), "member", zone_of(p), local(zone=zone_of(p))) for p in everyone]
         circle_warnings = issues.warnings(
             circle.get("issues", []), rules=rules, size=len(everyone), name=name
         )
@@ -695,13 +696,13 @@ def review(*, proposal: MatchProposal, zone: str = "UTC", now: dt.datetime | Non
                         timezone=zone_of(member_id),
                         score_percent=round(100 * fit[member_id]["score"]),
                         reasons=fit[member_id]["reasons"],
-                        local_window=local(zone_of(member_id)),
+                        local_window=local(zone=zone_of(member_id)),
                         local_now=local_clock(zone_of(member_id), at=now).time,
                     )
                     for member_id in circle["members"]
                 ],
                 language=circle.get("language"),
-                window=local(zone),
+                window=local(zone=zone),
                 window_utc=f"{window[0]}–{window[1]}" if window else "",
                 overlap_hours=hours,
                 clocks=clocks,

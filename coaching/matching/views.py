@@ -73,6 +73,7 @@ def _proposal_context(request: AuthenticatedRequest, proposal: MatchProposal, **
         "proposal": proposal,
         "review": review,
         "groups": groups,
+        "page_number": groups.number,
         **extra,
     }
 
@@ -122,13 +123,13 @@ def move(request: AuthenticatedRequest, programme_id: int, proposal_id: int) -> 
     proposal.refresh_from_db()
     if preview and not request.htmx:
         # Without htmx the confirmation is a page of its own: what would break, then confirm or go back.
-        context = {
+        confirm_page: dict[str, Any] = {
             "programme": proposal.programme,
             "proposal": proposal,
             "preview": preview,
             "page_number": request.GET.get("page", "1"),
         }
-        return render(request, "matching/proposal_move.html", context)
+        return render(request, "matching/proposal_move.html", confirm_page)
     if request.htmx:
         # 200 even when refused: htmx swaps only successful responses, and the refusal is in the body.
         context = _proposal_context(request, proposal, ok=ok, error=error, preview=preview)

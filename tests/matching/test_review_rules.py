@@ -172,7 +172,9 @@ def test_a_circle_closed_after_the_proposal_makes_publishing_refuse_everything(m
     assert proposed(proposal, existing_key(proposal, world.circle))["members"]
     services.close_circle(actor=world.admin, circle=world.circle, reason="ended")
     response = publish(matcher, proposal, confirm=confirm_token(proposal))
-    assert "Nothing was published. A circle of this proposal was closed or deleted" in response.content.decode()
+    assert (
+        "Nothing was published. A circle of this proposal was closed or deleted" in response.content.decode()
+    )
     assert not AssignmentAudit.objects.filter(source="matching").exists()
 
 
@@ -220,7 +222,7 @@ def test_a_move_that_breaks_a_rule_shows_why_and_saves_nothing_until_confirmed(m
     assert moved["members"] == [str(member.pk)]
     assert {i["code"] for i in moved["issues"]} >= {"no_shared_language", "too_small"}
     assert moved["language"] is None
-    assert proposal.solution["moves"][-1]["confirmed"] == ["no_shared_language", "too_small"]
+    assert {"no_shared_language", "too_small"} <= set(proposal.solution["moves"][-1]["confirmed"])
 
 
 def test_a_confirmation_for_another_move_does_not_count(matcher, world):
@@ -243,7 +245,9 @@ def test_without_htmx_the_confirmation_is_a_page_and_the_confirmed_post_redirect
     page = response.content.decode()
     assert "shares no language with everyone else" in page
     confirm = page.split('name="confirm" value="')[1].split('"')[0]
-    response = matcher.client.post(url, {"member": member.pk, "to_circle": beta, "confirm": confirm}, follow=True)
+    response = matcher.client.post(
+        url, {"member": member.pk, "to_circle": beta, "confirm": confirm}, follow=True
+    )
     assert "M0 moved to Beta." in response.content.decode()
 
 
@@ -252,7 +256,9 @@ def test_publishing_with_warnings_lists_them_and_needs_the_confirmation(matcher,
     page = matcher.move(proposal, str(member.pk), beta).content.decode()
     confirm = page.split('name="confirm" value="')[1].split('"')[0]
     matcher.client.post(
-        matcher.url("matching_move", proposal), {"member": member.pk, "to_circle": beta, "confirm": confirm}, **HTMX
+        matcher.url("matching_move", proposal),
+        {"member": member.pk, "to_circle": beta, "confirm": confirm},
+        **HTMX,
     )
     proposal.refresh_from_db()
 
@@ -298,7 +304,7 @@ def test_windows_show_on_the_admins_clock_and_on_each_persons_behind_a_toggle(ma
     page = matcher.page(proposal)
     text = text_of(page)
     assert "your time (Europe/Madrid)" in text  # the admin is in Madrid
-    assert "<details class=\"window-clocks\">" in page
+    assert '<details class="window-clocks">' in page
     assert "On each person's clock" in text
     circle = next(c for c in proposal.solution["circles"] if c["members"])
     member = User.objects.get(pk=int(circle["members"][0]))
