@@ -326,5 +326,5 @@ def test_unplaced_people_get_their_reason_as_a_sentence(matcher, world):
     MatchProposal.objects.filter(pk=proposal.pk).update(solution=solution)
     proposal.refresh_from_db()
     text = text_of(matcher.page(proposal))
-    assert "No circle can take them under the programme's rules" in text
+    assert "No circle can take them under the programme&#x27;s rules" in text
     assert "no_circle_fits" not in text
