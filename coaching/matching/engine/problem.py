@@ -48,7 +48,7 @@ class Rules:
     circle_max: int
     weights: Weights = field(default_factory=Weights)
     # CP-SAT time per coach when forming circles; the best circles found by then are kept.
-    formation_seconds: float = 2.0
+    formation_seconds: float = 0.05
 
     @property
     def min_overlap_minutes(self) -> int:
@@ -255,7 +255,7 @@ def _parse_rules(rules: _Record) -> Rules:
     circle_min = size.whole("min", minimum=1)
     circle_max = size.whole("max", minimum=circle_min)
     weights = _parse_weights(rules.record("weights")) if "weights" in rules.data else Weights()
-    seconds = rules.number("formation_seconds", minimum=0.01) if "formation_seconds" in rules.data else 2.0
+    seconds = rules.number("formation_seconds", minimum=0.01) if "formation_seconds" in rules.data else 0.05
     return Rules(
         min_overlap_hours=min_overlap,
         waking_hours=(float(waking[0]), float(waking[1])),

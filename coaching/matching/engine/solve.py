@@ -12,10 +12,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .assign import CANDIDATES, Assignment, greedy_assignment, optimal_assignment
-from .circles import Circle, form_circles
-from .overlap import hours_text
-from .problem import Problem
+from .circles import split_by_hours
+from .formation import Circle, FormationStats, form_circles
+from .overlap import hours_text, shared_window
+from .problem import Member, Problem
+from .rules import circle_issues, circle_language
 from .score import POINTS, PairTable, Scorer
+
+NO_CIRCLE_FITS = "no_circle_fits"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,7 @@ class Stats:
     elapsed_s: float
     rounds: int
     flow_arcs: int
+    formation: tuple[FormationStats, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +68,15 @@ class Solution:
             "circles": [
                 {
                     "coach": circle.coach,
+                    "existing": circle.existing,
                     "members": list(circle.members),
+                    "seated": list(circle.seated),
+                    "language": circle.language,
                     "window_utc": circle.window.utc() if circle.window else None,
+                    "window_weekday_utc": circle.window.weekday if circle.window else None,
                     "overlap_hours": _hours(circle.window.minutes if circle.window else 0),
                     "undersized": circle.undersized,
+                    "issues": [issue.as_json() for issue in circle.issues],
                 }
                 for circle in self.circles
             ],
@@ -76,6 +86,7 @@ class Solution:
                 "coaches": self.stats.coaches,
                 "allowed_pairs": self.stats.allowed_pairs,
                 "elapsed_s": self.stats.elapsed_s,
+                "formation": [stats.as_json() for stats in self.stats.formation],
             },
         }
 
@@ -88,26 +99,38 @@ def solve(problem: Problem, *, candidates: int = CANDIDATES) -> Solution:
     assignment = optimal_assignment(
         table=table, profile_of=scorer.profile_of, capacity=_capacities(problem), candidates=candidates
     )
-    return _solution(scorer, table, assignment, started=started)
+    return _solution(scorer, table, assignment, started=started, optimise_circles=True)
 
 
 def greedy(problem: Problem) -> Solution:
-    """The baseline proposal: each member in input order takes their best allowed coach with room."""
+    """The baseline: each member in order takes their best allowed coach with room; circles split by hours.
+
+    Its circles are the old heuristic's (consecutive runs around the clock, no language rule), kept
+    so the benchmark can show what the formation model changes.
+    """
     started = time.perf_counter()
     scorer = Scorer(problem)
     table = scorer.pair_table()
     assignment = greedy_assignment(table=table, profile_of=scorer.profile_of, capacity=_capacities(problem))
-    return _solution(scorer, table, assignment, started=started)
+    return _solution(scorer, table, assignment, started=started, optimise_circles=False)
 
 
 def _capacities(problem: Problem) -> NDArray[np.int64]:
     return np.array([coach.capacity for coach in problem.coaches], dtype=np.int64).reshape(-1)
 
 
-def _solution(scorer: Scorer, table: PairTable, assignment: Assignment, *, started: float) -> Solution:
+def _solution(
+    scorer: Scorer, table: PairTable, assignment: Assignment, *, started: float, optimise_circles: bool
+) -> Solution:
     problem = scorer.problem
     coaches = len(problem.coaches)
-    coach_of = assignment.coach_of
+    coach_of = assignment.coach_of.copy()
+    if optimise_circles:
+        circles, formation, unfit = _formed_circles(problem, coach_of)
+        coach_of[unfit] = -1
+    else:
+        circles, formation, unfit = _heuristic_circles(scorer, coach_of), (), np.zeros(0, dtype=np.int64)
+    no_fit = set(unfit.tolist())
     assigned = np.flatnonzero(coach_of >= 0)
     points = table.points[scorer.profile_of[assigned], coach_of[assigned]]
     placements = tuple(
@@ -122,13 +145,16 @@ def _solution(scorer: Scorer, table: PairTable, assignment: Assignment, *, start
         )
     )
     unplaced = tuple(
-        Unplaced(member=problem.members[member].id, reason=_why_unassigned(scorer, member))
+        Unplaced(
+            member=problem.members[member].id,
+            reason=NO_CIRCLE_FITS if member in no_fit else _why_unassigned(scorer, member),
+        )
         for member in np.flatnonzero(coach_of < 0).tolist()
     )
     return Solution(
         assignments=placements,
         unassigned=unplaced,
-        circles=tuple(_circles(scorer, coach_of)),
+        circles=tuple(circles),
         objective=round(int(points.sum()) / POINTS, 3),
         stats=Stats(
             members=len(problem.members),
@@ -137,6 +163,7 @@ def _solution(scorer: Scorer, table: PairTable, assignment: Assignment, *, start
             elapsed_s=round(time.perf_counter() - started, 3),
             rounds=assignment.rounds,
             flow_arcs=assignment.arcs,
+            formation=formation,
         ),
     )
 
@@ -156,26 +183,66 @@ def _why_unassigned(scorer: Scorer, member_index: int) -> str:
     return "every coach who fits is full"
 
 
-def _circles(scorer: Scorer, coach_of: NDArray[np.int64]) -> list[Circle]:
-    problem = scorer.problem
-    groups: dict[int, list[tuple[str, int]]] = {}
+def _groups(coach_of: NDArray[np.int64]) -> dict[int, list[int]]:
+    """Each coach's members (indexes, in input order), coaches in order."""
+    groups: dict[int, list[int]] = {}
     for member, coach in enumerate(coach_of.tolist()):
         if coach >= 0:
-            groups.setdefault(coach, []).append(
-                (problem.members[member].id, int(scorer.member_start[member]))
-            )
-    return [
-        circle
-        for coach in sorted(groups)
-        for circle in form_circles(
-            coach=problem.coaches[coach].id,
-            coach_start=int(scorer.coach_start[coach]),
-            members=groups[coach],
-            length=scorer.length,
-            size_min=problem.rules.circle_min,
-            size_max=problem.rules.circle_max,
+            groups.setdefault(coach, []).append(member)
+    return dict(sorted(groups.items()))
+
+
+def _formed_circles(
+    problem: Problem, coach_of: NDArray[np.int64]
+) -> tuple[list[Circle], tuple[FormationStats, ...], NDArray[np.int64]]:
+    """Circles formed per coach by the optimisation (formation.py), and the members no circle fits."""
+    index = {member.id: number for number, member in enumerate(problem.members)}
+    circles: list[Circle] = []
+    stats: list[FormationStats] = []
+    unfit: list[int] = []
+    for coach, members in _groups(coach_of).items():
+        formed = form_circles(
+            coach=problem.coaches[coach],
+            members=[problem.members[member] for member in members],
+            existing=[c for c in problem.circles if c.coach == problem.coaches[coach].id],
+            rules=problem.rules,
+            on=problem.reference_date,
         )
-    ]
+        circles += formed.circles
+        stats.append(formed.stats)
+        unfit += [index[member] for member in formed.unplaced]
+    return circles, tuple(stats), np.array(sorted(unfit), dtype=np.int64)
+
+
+def _heuristic_circles(scorer: Scorer, coach_of: NDArray[np.int64]) -> list[Circle]:
+    """The baseline's circles: split by waking hours only (circles.py), then checked against the rules."""
+    problem = scorer.problem
+    circles = []
+    for coach, members in _groups(coach_of).items():
+        record = problem.coaches[coach]
+        for group in split_by_hours(
+            members=[(member, int(scorer.member_start[member])) for member in members],
+            length=scorer.length,
+            size_max=problem.rules.circle_max,
+        ):
+            people: list[Member] = [problem.members[member] for member in group]
+            issues = circle_issues(
+                coach=record, members=people, rules=problem.rules, on=problem.reference_date
+            )
+            window = shared_window(
+                [int(scorer.coach_start[coach]), *(int(scorer.member_start[m]) for m in group)],
+                length=scorer.length,
+            )
+            circles.append(
+                Circle(
+                    coach=record.id,
+                    members=tuple(person.id for person in people),
+                    window=window,
+                    language=circle_language(coach=record, members=people),
+                    issues=tuple(issues),
+                )
+            )
+    return circles
 
 
 def _hours(minutes: int) -> int | float:
