@@ -118,4 +118,17 @@ def reason_text(reason: str, *, record: JsonDict | None, rules: JsonDict) -> str
         % {"hours": hours},
     }
     # Reasons written by problems.py are gettext_noop'd sentences; anything else shows as it came.
-    return texts.get(reason) or _(reason)
+    return texts.get(_reason_code(reason)) or _(reason)
+
+
+# The engine words its older reasons as plain English with details; their openings name the case.
+ENGINE_REASONS = {
+    "no coach shares a language": "no_shared_language",
+    "no coach who speaks": "no_shared_hours",
+    "only coaches on the member's avoid list fit": "only_avoided",
+    "every coach who fits is full": "coaches_full",
+}
+
+
+def _reason_code(reason: str) -> str:
+    return next((code for opening, code in ENGINE_REASONS.items() if reason.startswith(opening)), reason)

@@ -337,7 +337,7 @@ def _verdict_json(problem: JsonDict, circle: JsonDict) -> JsonDict:
             "issues": [],
             "language": None,
             "window_utc": None,
-            "window_weekday": None,
+            "window_weekday_utc": None,
             "overlap_hours": 0,
         }
     verdict = judge_circle(problem=problem, coach_id=circle["coach"], member_ids=circle_people(circle))
@@ -345,7 +345,7 @@ def _verdict_json(problem: JsonDict, circle: JsonDict) -> JsonDict:
         "issues": verdict.issues,
         "language": verdict.language,
         "window_utc": verdict.window_utc,
-        "window_weekday": verdict.weekday,
+        "window_weekday_utc": verdict.weekday,
         "overlap_hours": verdict.overlap_hours,
     }
 

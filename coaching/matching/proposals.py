@@ -501,7 +501,7 @@ def _create_circle(
         overlap_hours=proposed["overlap_hours"],
         on=on,
         zone=coach.timezone,
-        weekday_utc=proposed.get("window_weekday"),
+        weekday_utc=proposed.get("window_weekday_utc"),
     )
     language = proposed.get("language")
     if not language:
@@ -667,7 +667,11 @@ def review(*, proposal: MatchProposal, zone: str = "UTC", now: dt.datetime | Non
     for circle in solution["circles"]:
         if not circle["members"]:
             continue  # an open circle nobody joins: only a move target
-        window, hours, weekday = circle["window_utc"], circle["overlap_hours"], circle.get("window_weekday")
+        window, hours, weekday = (
+            circle["window_utc"],
+            circle["overlap_hours"],
+            circle.get("window_weekday_utc"),
+        )
 
         local = partial(_local_window, window, hours, on=on, weekday_utc=weekday)
 

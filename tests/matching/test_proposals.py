@@ -265,7 +265,7 @@ def test_the_unmatched_are_listed_with_the_reason(matcher, world):
     }
     text = text_of(matcher.page(proposal))
     assert "Left unmatched" in text
-    assert "no coach shares a language (sw)" in text
+    assert "No coach with room speaks their languages (sw)." in text
 
 
 def test_without_coaches_with_room_everyone_is_unmatched_with_that_reason(matcher, world):

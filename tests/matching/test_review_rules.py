@@ -49,6 +49,15 @@ def publish(matcher: Matcher, proposal: MatchProposal, confirm: str | None = Non
         )
 
 
+def only_madrid_waits(world) -> User:
+    """Bogota and Lagos sit in Alpha (one seat free), New York and Tokyo in Beta: Madrid waits."""
+    for member in world.members[:2]:
+        services.assign_member(actor=world.admin, circle=world.circle, member=member)
+    for member in world.members[3:]:
+        services.assign_member(actor=world.admin, circle=world.second, member=member)
+    return world.members[2]
+
+
 def spanish_only(user: User) -> User:
     user.languages = ["es"]
     user.save(update_fields=["languages"])
@@ -128,14 +137,13 @@ def test_running_again_with_nobody_waiting_keeps_the_proposal_and_says_so(matche
 
 
 def test_newcomers_proposed_into_a_circle_already_meeting_join_it_when_published(matcher, world):
-    for member in world.members[:2]:  # Bogota and Lagos sit in Alpha; it has one free seat
-        services.assign_member(actor=world.admin, circle=world.circle, member=member)
+    newcomer = only_madrid_waits(world)
     proposal = matcher.propose()
     key = existing_key(proposal, world.circle)
     alpha = proposed(proposal, key)
     assert alpha["seated"] == [str(m.pk) for m in world.members[:2]]
-    assert len(alpha["members"]) == 1
-    newcomer = User.objects.get(pk=int(alpha["members"][0]))
+    # Alpha's free seat, rather than a circle of one; Beta (Nairobi, New York, Tokyo) shares no window.
+    assert alpha["members"] == [str(newcomer.pk)]
     page = text_of(matcher.page(proposal))
     assert "Alpha already meeting" in page
     assert f"Already in the circle: {world.members[0].name}, {world.members[1].name}" in page
@@ -167,7 +175,7 @@ def test_newcomers_proposed_into_a_circle_already_meeting_join_it_when_published
 
 
 def test_a_circle_closed_after_the_proposal_makes_publishing_refuse_everything(matcher, world):
-    services.assign_member(actor=world.admin, circle=world.circle, member=world.members[0])
+    only_madrid_waits(world)
     proposal = matcher.propose()
     assert proposed(proposal, existing_key(proposal, world.circle))["members"]
     services.close_circle(actor=world.admin, circle=world.circle, reason="ended")
@@ -285,6 +293,7 @@ def test_publishing_with_warnings_lists_them_and_needs_the_confirmation(matcher,
 
 
 def test_a_proposal_without_warnings_publishes_at_once(matcher, world):
+    only_madrid_waits(world)
     proposal = matcher.propose()
     assert proposals.publish_warnings(proposal=proposal) == ([], "")
     page = matcher.page(proposal)
