@@ -13,7 +13,7 @@ from .problem import (
     Weights,
     parse_problem,
 )
-from .rules import HARD, Issue, breaks_hard_rule, circle_issues, circle_language
+from .rules import HARD, Issue, breaks_hard_rule, circle_issues, circle_language, circle_window
 from .score import score_table
 from .solve import Solution, greedy, solve
 
@@ -32,6 +32,7 @@ __all__ = [
     "breaks_hard_rule",
     "circle_issues",
     "circle_language",
+    "circle_window",
     "greedy",
     "parse_problem",
     "score_table",

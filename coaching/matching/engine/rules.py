@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .freetime import clock_period, free_arcs, shared_stretch
+from .overlap import Window
 from .problem import Coach, Member, Rules
 
 NO_SHARED_LANGUAGE = "no_shared_language"
@@ -73,6 +74,15 @@ def circle_issues(*, coach: Coach | None, members: Sequence[Member], rules: Rule
     if far:
         issues.append(Issue(code=FAR_FROM_EVERYONE, people=far))
     return issues
+
+
+def circle_window(*, coach: Coach | None, members: Sequence[Member], rules: Rules, on: date) -> Window | None:
+    """The longest stretch when everyone (coach included) is free together; None when never."""
+    people: list[Coach | Member] = [*([coach] if coach else []), *members]
+    period = clock_period(people)
+    return shared_stretch(
+        [free_arcs(person, rules=rules, on=on, period=period) for person in people], period=period
+    )
 
 
 def breaks_hard_rule(issues: Sequence[Issue]) -> bool:

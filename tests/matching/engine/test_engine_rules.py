@@ -15,6 +15,7 @@ from coaching.matching.engine import (
     ProblemError,
     circle_issues,
     circle_language,
+    circle_window,
     parse_problem,
 )
 from coaching.matching.engine.freetime import MINUTES_PER_WEEK, free_arcs, shared_stretch
@@ -66,6 +67,14 @@ def test_the_window_counts_the_coach():
     found = issues_of(coach("c1", "Australia/Sydney"), members, min_overlap_hours=5)
     assert found == [Issue(code="window_short", minutes=240)]
     assert shared_minutes(["Australia/Sydney", "Europe/Madrid"], ON, (8, 22)) == 240
+
+
+def test_circle_window_is_the_stretch_everyone_shares_coach_included():
+    data = parsed(coaches=[coach("c1", "Europe/London")], members=[member("m1", "America/Mexico_City")])
+    # Mexico City wakes at 14:00 UTC; London goes to sleep at 22:00 UTC.
+    assert circle_window(coach=data.coaches[0], members=data.members, rules=data.rules, on=ON) == Window(
+        start=14 * 60, minutes=8 * 60
+    )
 
 
 def test_availability_windows_narrow_the_shared_window():
