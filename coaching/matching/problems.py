@@ -26,7 +26,6 @@ from circles.selectors import programme_coaches, unassigned_members
 from coaching.accounts.models import AvailabilityWindow, User
 from coaching.lib.hours import WAKING_HOURS
 from coaching.matching import engine
-from coaching.matching.engine import freetime
 from coaching.matching.preferences import preferences_by_member
 
 MIN_OVERLAP_HOURS = 2
@@ -283,12 +282,7 @@ def judge_circle(*, problem: JsonDict, coach_id: str, member_ids: list[str]) -> 
     )
     coach, members, on = parsed.coaches[0], list(parsed.members), parsed.reference_date
     found = engine.circle_issues(coach=coach, members=members, rules=parsed.rules, on=on)
-    everyone: list[engine.Coach | engine.Member] = [coach, *members]
-    period = freetime.clock_period(everyone)
-    window = freetime.shared_stretch(
-        [freetime.free_arcs(person, rules=parsed.rules, on=on, period=period) for person in everyone],
-        period=period,
-    )
+    window = engine.circle_window(coach=coach, members=members, rules=parsed.rules, on=on)
     return CircleVerdict(
         issues=[issue.as_json() for issue in found],
         language=engine.circle_language(coach=coach, members=members),
