@@ -269,9 +269,12 @@ class CircleVerdict:
     overlap_hours: float
 
 
-def judge_circle(*, problem: JsonDict, coach_id: str, member_ids: list[str]) -> CircleVerdict:
+def judge_circle(
+    *, problem: JsonDict, coach_id: str, member_ids: list[str], people: dict[str, JsonDict] | None = None
+) -> CircleVerdict:
     """Ask the engine's one rule (engine.rules) about a circle of this coach and members (seated too)."""
-    people = records(problem)
+    # `people` (records(problem)) may be passed in by callers that judge many circles of one problem.
+    people = people if people is not None else records(problem)
     parsed = engine.parse_problem(
         {
             "reference_date": problem["reference_date"],
@@ -324,7 +327,7 @@ def arrange(*, problem: JsonDict, solution: JsonDict, left_out: list[JsonDict]) 
     return {**solution, "circles": circles, "unassigned": unassigned + left_out, "moves": []}
 
 
-def _verdict_json(problem: JsonDict, circle: JsonDict) -> JsonDict:
+def _verdict_json(problem: JsonDict, circle: JsonDict, people: dict[str, JsonDict] | None = None) -> JsonDict:
     if not circle_people(circle):
         # An open circle with nobody in it yet breaks nothing: it is only free seats.
         return {
@@ -334,7 +337,9 @@ def _verdict_json(problem: JsonDict, circle: JsonDict) -> JsonDict:
             "window_weekday_utc": None,
             "overlap_hours": 0,
         }
-    verdict = judge_circle(problem=problem, coach_id=circle["coach"], member_ids=circle_people(circle))
+    verdict = judge_circle(
+        problem=problem, coach_id=circle["coach"], member_ids=circle_people(circle), people=people
+    )
     return {
         "issues": verdict.issues,
         "language": verdict.language,
@@ -344,9 +349,9 @@ def _verdict_json(problem: JsonDict, circle: JsonDict) -> JsonDict:
     }
 
 
-def refresh_circle(problem: JsonDict, circle: JsonDict) -> None:
+def refresh_circle(problem: JsonDict, circle: JsonDict, people: dict[str, JsonDict] | None = None) -> None:
     """Bring a proposed circle's issues, language and window up to date after its people changed."""
-    circle.update(_verdict_json(problem, circle))
+    circle.update(_verdict_json(problem, circle, people))
     circle["undersized"] = len(circle_people(circle)) < problem["rules"]["circle_size"]["min"]
 
 

@@ -150,12 +150,19 @@ def _new_issues(before: list[JsonDict], after: list[JsonDict]) -> list[JsonDict]
     return [i for i in after if (i["code"], tuple(sorted(i.get("people") or []))) not in seen]
 
 
-def _after_move(problem: JsonDict, circle: JsonDict, *, add: str = "", remove: str = "") -> JsonDict:
+def _after_move(
+    problem: JsonDict,
+    circle: JsonDict,
+    *,
+    add: str = "",
+    remove: str = "",
+    people: dict[str, JsonDict] | None = None,
+) -> JsonDict:
     """A copy of the proposed circle with one newcomer added or removed, judged by the one rule."""
     members = [m for m in circle["members"] if m != remove] + ([add] if add else [])
     changed = {**circle, "members": members}
     if problems.circle_people(changed):
-        problems.refresh_circle(problem, changed)
+        problems.refresh_circle(problem, changed, people)
     return changed
 
 
@@ -800,17 +807,17 @@ def move_choice(*, proposal: MatchProposal, member_id: str) -> MoveChoice | None
     coaches = User.objects.in_bulk([int(c["coach"]) for c in circles])
     names = circle_names(programme=proposal.programme, circles=circles, coaches=coaches)
     grouped: dict[str, list[MoveTarget]] = {}
+    people = problems.records(problem)  # once: every target is judged against the same problem
     for circle in circles:
         if circle is current:
             continue
         coach = coaches.get(int(circle["coach"]))
         size = len(problems.circle_people(circle))
         full = size >= _room(problem, circle)
-        would = (
-            []
-            if full
-            else _new_issues(circle.get("issues", []), _after_move(problem, circle, add=member_id)["issues"])
-        )
+        would = []
+        if not full:
+            after = _after_move(problem, circle, add=member_id, people=people)
+            would = _new_issues(circle.get("issues", []), after["issues"])
         grouped.setdefault(coach.name if coach else _("someone who left"), []).append(
             MoveTarget(
                 key=circle["key"],
