@@ -107,6 +107,11 @@ def circle_language(*, coach: Coach | None, members: Sequence[Member]) -> str | 
     return min(common, key=rank)
 
 
+def common_languages(coach: Coach | None, members: Sequence[Member]) -> set[str]:
+    """The languages everyone speaks, coach included."""
+    return _common_languages(coach, members)
+
+
 def _common_languages(coach: Coach | None, members: Sequence[Member]) -> set[str]:
     people: list[Coach | Member] = [*([coach] if coach else []), *members]
     if not people:

@@ -13,11 +13,12 @@ from numpy.typing import NDArray
 
 from .assign import CANDIDATES, Assignment, greedy_assignment, optimal_assignment
 from .circles import split_by_hours
-from .formation import Circle, FormationStats, form_circles
+from .formation import Circle, Formation, FormationStats, form_circles
 from .overlap import hours_text, shared_window
 from .problem import Member, Problem
 from .rules import circle_issues, circle_language
 from .score import POINTS, PairTable, Scorer
+from .seats import places
 
 NO_CIRCLE_FITS = "no_circle_fits"
 
@@ -91,15 +92,29 @@ class Solution:
         }
 
 
-def solve(problem: Problem, *, candidates: int = CANDIDATES) -> Solution:
-    """The optimal proposal: most members assigned, then highest total score, then circles per coach."""
+def solve(problem: Problem, *, candidates: int = CANDIDATES, rehome: bool = True) -> Solution:
+    """The proposal: most members assigned, then most in open circles' free seats, then highest total score
+    (the assignment, proven optimal); then circles per coach (formation), and with `rehome` the members
+    of too-small new circles moved to another coach where both coaches' circles get better.
+
+    `rehome=False` keeps the assignment's optimum untouched (the optimality tests check it).
+    """
     started = time.perf_counter()
     scorer = Scorer(problem)
     table = scorer.pair_table()
-    assignment = optimal_assignment(
-        table=table, profile_of=scorer.profile_of, capacity=_capacities(problem), candidates=candidates
+    seats = places(problem=problem, table=table, profile_of=scorer.profile_of)
+    flow = optimal_assignment(
+        table=seats.table,
+        profile_of=seats.profile_of,
+        capacity=seats.capacity,
+        candidates=candidates,
+        surcharge=seats.surcharge,
     )
-    return _solution(scorer, table, assignment, started=started, optimise_circles=True)
+    coach_of = flow.coach_of.copy()
+    placed = coach_of >= 0
+    coach_of[placed] = seats.coach[coach_of[placed]]  # each place's coach
+    assignment = Assignment(coach_of=coach_of, rounds=flow.rounds, arcs=flow.arcs)
+    return _solution(scorer, table, assignment, started=started, optimise_circles=True, rehome=rehome)
 
 
 def greedy(problem: Problem) -> Solution:
@@ -120,13 +135,19 @@ def _capacities(problem: Problem) -> NDArray[np.int64]:
 
 
 def _solution(
-    scorer: Scorer, table: PairTable, assignment: Assignment, *, started: float, optimise_circles: bool
+    scorer: Scorer,
+    table: PairTable,
+    assignment: Assignment,
+    *,
+    started: float,
+    optimise_circles: bool,
+    rehome: bool = False,
 ) -> Solution:
     problem = scorer.problem
     coaches = len(problem.coaches)
     coach_of = assignment.coach_of.copy()
     if optimise_circles:
-        circles, formation, unfit = _formed_circles(problem, coach_of)
+        circles, formation, unfit = _formed_circles(scorer, table, coach_of, rehome=rehome)
         coach_of[unfit] = -1
     else:
         circles, formation, unfit = _heuristic_circles(scorer, coach_of), (), np.zeros(0, dtype=np.int64)
@@ -193,25 +214,124 @@ def _groups(coach_of: NDArray[np.int64]) -> dict[int, list[int]]:
 
 
 def _formed_circles(
-    problem: Problem, coach_of: NDArray[np.int64]
+    scorer: Scorer, table: PairTable, coach_of: NDArray[np.int64], *, rehome: bool
 ) -> tuple[list[Circle], tuple[FormationStats, ...], NDArray[np.int64]]:
-    """Circles formed per coach by the optimisation (formation.py), and the members no circle fits."""
+    """Circles formed per coach by the optimisation (formation.py), and the members no circle fits.
+
+    `coach_of` is updated in place when the repair (`_rehome_small_circles`) moves members.
+    """
+    problem = scorer.problem
     index = {member.id: number for number, member in enumerate(problem.members)}
+    groups = _groups(coach_of)
+    formed = {coach: _form(problem, coach, members) for coach, members in groups.items()}
+    if rehome and problem.rules.circle_min > 1:
+        _rehome_small_circles(scorer, table, coach_of, groups, formed)
     circles: list[Circle] = []
     stats: list[FormationStats] = []
     unfit: list[int] = []
-    for coach, members in _groups(coach_of).items():
-        formed = form_circles(
-            coach=problem.coaches[coach],
-            members=[problem.members[member] for member in members],
-            existing=[c for c in problem.circles if c.coach == problem.coaches[coach].id],
-            rules=problem.rules,
-            on=problem.reference_date,
-        )
-        circles += formed.circles
-        stats.append(formed.stats)
-        unfit += [index[member] for member in formed.unplaced]
+    for coach in sorted(formed):
+        if not groups.get(coach):
+            continue
+        circles += formed[coach].circles
+        stats.append(formed[coach].stats)
+        unfit += [index[member] for member in formed[coach].unplaced]
     return circles, tuple(stats), np.array(sorted(unfit), dtype=np.int64)
+
+
+def _form(problem: Problem, coach: int, members: list[int]) -> Formation:
+    return form_circles(
+        coach=problem.coaches[coach],
+        members=[problem.members[member] for member in members],
+        existing=[c for c in problem.circles if c.coach == problem.coaches[coach].id],
+        rules=problem.rules,
+        on=problem.reference_date,
+    )
+
+
+# Other coaches tried for a small circle's members, best-scoring first: each try forms two coaches' circles.
+REHOME_TRIES = 4
+
+
+def _rehome_small_circles(
+    scorer: Scorer,
+    table: PairTable,
+    coach_of: NDArray[np.int64],
+    groups: dict[int, list[int]],
+    formed: dict[int, Formation],
+) -> None:
+    """Move the members of a new circle below `circle_min` to another coach when both coaches gain.
+
+    The assignment counts members, open seats and scores, not circle sizes: two members may land
+    alone with two coaches, or one alone while another coach has a circle they would fit. For each
+    new circle below `circle_min` (one-member circles first), its members try, together, the coaches
+    allowed for all of them with room for them that have an open circle or a small new circle,
+    best total score first; both coaches' circles are formed again, and the move is kept when the
+    two coaches' formation tiers (members placed, one-member circles, members in open circles,
+    small circles, circles) get lexicographically better. Each kept move lowers those tiers' sum over
+    all coaches, so the repair ends; it trades score for circles people can meet in.
+    """
+    problem = scorer.problem
+    index = {member.id: number for number, member in enumerate(problem.members)}
+    room = _capacities(problem) - np.bincount(coach_of[coach_of >= 0], minlength=len(problem.coaches))
+    with_open = {
+        number
+        for number, coach in enumerate(problem.coaches)
+        if any(c.coach == coach.id for c in problem.circles)
+    }
+    tried: set[tuple[str, ...]] = set()
+    while True:
+        small = sorted(
+            (
+                (len(circle.members), coach, circle.members)
+                for coach, formation in formed.items()
+                for circle in formation.circles
+                if circle.existing is None
+                and len(circle.members) < problem.rules.circle_min
+                and circle.members not in tried
+            ),
+        )
+        if not small:
+            return
+        _size, source, ids = small[0]
+        tried.add(ids)
+        movers = [index[member] for member in ids]
+        profiles = scorer.profile_of[movers]
+        allowed = table.allowed[profiles].all(axis=0) & (room >= len(movers))
+        allowed[source] = False
+        hosts = [
+            coach
+            for coach in np.flatnonzero(allowed).tolist()
+            if coach in with_open
+            or (coach in formed and _has_small_circle(formed[coach], problem.rules.circle_min))
+        ]
+        points = table.points[profiles].astype(np.int64).sum(axis=0)
+        hosts.sort(key=lambda coach: (-int(points[coach]), coach))
+        for target in hosts[:REHOME_TRIES]:
+            stay = [member for member in groups[source] if member not in movers]
+            joined = sorted([*groups.get(target, []), *movers])
+            source_after = _form(problem, source, stay)
+            target_after = _form(problem, target, joined)
+            before = _tiers(formed[source], formed.get(target))
+            after = _tiers(source_after, target_after)
+            if after > before:
+                groups[source], groups[target] = stay, joined
+                formed[source], formed[target] = source_after, target_after
+                coach_of[movers] = target
+                room[source] += len(movers)
+                room[target] -= len(movers)
+                break
+
+
+def _has_small_circle(formation: Formation, least: int) -> bool:
+    return any(circle.existing is None and len(circle.members) < least for circle in formation.circles)
+
+
+def _tiers(*formations: Formation | None) -> tuple[int, ...]:
+    """The formation tiers that the repair compares, summed over coaches: all but the shared minutes."""
+    return tuple(
+        sum(formation.objective[tier] for formation in formations if formation is not None)
+        for tier in range(5)
+    )
 
 
 def _heuristic_circles(scorer: Scorer, coach_of: NDArray[np.int64]) -> list[Circle]:

@@ -11,8 +11,8 @@ from coaching.matching.engine import greedy, parse_problem, solve
 from .builders import coach, member, problem
 
 
-def solved(**data):
-    return solve(parse_problem(problem(**data))).as_json()
+def solved(*, rehome=True, **data):
+    return solve(parse_problem(problem(**data)), rehome=rehome).as_json()
 
 
 def coach_of(solution):
@@ -83,7 +83,9 @@ def test_it_finds_a_higher_total_score_than_greedy():
 
 
 def test_it_reports_scores_reasons_and_an_objective_that_adds_up():
+    # Each would be alone with their coach: without rehoming, the assignment's optimum stands.
     solution = solved(
+        rehome=False,
         coaches=[coach("c1", focus=["career"]), coach("c2", "America/Bogota", focus=["confidence"])],
         members=[
             member("m1", focus=["career"]),
