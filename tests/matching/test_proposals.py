@@ -451,13 +451,16 @@ def test_a_plain_post_move_redirects_with_the_message(matcher, world):
 
 
 def test_a_large_proposal_shows_its_coaches_a_page_at_a_time(matcher, world):
+    # Two members per extra coach: a circle of two meets the programme's minimum (2 of 3), so every
+    # extra coach keeps a circle of their own instead of the one-member circles being rehomed.
     coaches = []
     for number in range(21):
         coach = person(f"extra_coach_{number:02d}", "Europe/Madrid")
         services.enrol(programme=world.programme, user=coach, role="coach")
-        member = person(f"extra_member_{number:02d}", "Europe/Madrid")
-        services.enrol(programme=world.programme, user=member, role="member")
-        CoachPreference.objects.create(member=member, coach=coach, kind="prefer")
+        for seat in "ab":
+            member = person(f"extra_member_{number:02d}{seat}", "Europe/Madrid")
+            services.enrol(programme=world.programme, user=member, role="member")
+            CoachPreference.objects.create(member=member, coach=coach, kind="prefer")
         coaches.append(coach)
     proposal = matcher.propose()
     with_circles = {c["coach"] for c in proposal.solution["circles"]}

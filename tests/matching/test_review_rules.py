@@ -49,6 +49,12 @@ def publish(matcher: Matcher, proposal: MatchProposal, confirm: str | None = Non
         )
 
 
+def move_token(html: str) -> str:
+    """The move confirmation's token, as a browser posts it back (the page also holds the publish
+    checkbox, named "confirm" too, whenever the proposal already has warnings)."""
+    return html.split('type="hidden" name="confirm" value="')[1].split('"')[0]
+
+
 def only_madrid_waits(world) -> User:
     """Bogota and Lagos sit in Alpha (one seat free), New York and Tokyo in Beta: Madrid waits."""
     for member in world.members[:2]:
@@ -202,34 +208,37 @@ def move_spanish_only_into_beta(matcher, world) -> tuple[MatchProposal, User, st
 
 def test_a_move_that_breaks_a_rule_shows_why_and_saves_nothing_until_confirmed(matcher, world):
     proposal, member, beta = move_spanish_only_into_beta(matcher, world)
+    alpha = existing_key(proposal, world.circle)
+    assert str(member.pk) in proposed(proposal, alpha)["members"]
     before = proposal.solution
 
     form = matcher.client.get(matcher.url("matching_move", proposal), {"member": member.pk}, **HTMX)
     option = next(line for line in form.content.decode().splitlines() if "Beta" in line)
-    assert "would have: no shared language, small" in option
+    assert "Beta (1 member) — would have: no shared language" in option
 
     response = matcher.move(proposal, str(member.pk), beta)
     text = text_of(response.content.decode())
     assert "Moving M0 would break the programme's rules:" in text
-    assert "M0 shares no language with everyone else in this circle, coach included." in text
-    assert "This circle has only 1 member; the programme asks for at least 2." in text
+    # Beta, where M0 goes, loses its shared language; Alpha, which M0 leaves, falls under the minimum.
+    assert "Beta M0 shares no language with everyone else in this circle, coach included." in text
+    assert "Alpha This circle has only 1 member; the programme asks for at least 2." in text
     assert "Move anyway" in text
     proposal.refresh_from_db()
     assert proposal.solution == before
 
-    # The token comes from the page, as a browser posts it back.
-    confirm = response.content.decode().split('name="confirm" value="')[1].split('"')[0]
     response = matcher.client.post(
         matcher.url("matching_move", proposal),
-        {"member": member.pk, "to_circle": beta, "confirm": confirm},
+        {"member": member.pk, "to_circle": beta, "confirm": move_token(response.content.decode())},
         **HTMX,
     )
     assert "M0 moved to Beta." in text_of(response.content.decode())
     proposal.refresh_from_db()
-    moved = proposed(proposal, beta)
-    assert moved["members"] == [str(member.pk)]
-    assert {i["code"] for i in moved["issues"]} >= {"no_shared_language", "too_small"}
+    moved, left = proposed(proposal, beta), proposed(proposal, alpha)
+    assert str(member.pk) in moved["members"]
+    assert str(member.pk) not in left["members"]
+    assert {i["code"] for i in moved["issues"]} == {"no_shared_language"}
     assert moved["language"] is None
+    assert {i["code"] for i in left["issues"]} == {"too_small"}
     assert {"no_shared_language", "too_small"} <= set(proposal.solution["moves"][-1]["confirmed"])
 
 
@@ -252,9 +261,8 @@ def test_without_htmx_the_confirmation_is_a_page_and_the_confirmed_post_redirect
     assert response.status_code == 200
     page = response.content.decode()
     assert "shares no language with everyone else" in page
-    confirm = page.split('name="confirm" value="')[1].split('"')[0]
     response = matcher.client.post(
-        url, {"member": member.pk, "to_circle": beta, "confirm": confirm}, follow=True
+        url, {"member": member.pk, "to_circle": beta, "confirm": move_token(page)}, follow=True
     )
     assert "M0 moved to Beta." in response.content.decode()
 
@@ -262,17 +270,17 @@ def test_without_htmx_the_confirmation_is_a_page_and_the_confirmed_post_redirect
 def test_publishing_with_warnings_lists_them_and_needs_the_confirmation(matcher, world):
     proposal, member, beta = move_spanish_only_into_beta(matcher, world)
     page = matcher.move(proposal, str(member.pk), beta).content.decode()
-    confirm = page.split('name="confirm" value="')[1].split('"')[0]
     matcher.client.post(
         matcher.url("matching_move", proposal),
-        {"member": member.pk, "to_circle": beta, "confirm": confirm},
+        {"member": member.pk, "to_circle": beta, "confirm": move_token(page)},
         **HTMX,
     )
     proposal.refresh_from_db()
 
     page = text_of(matcher.page(proposal))
-    assert "Before you publish:" in page
-    assert "M0 shares no language with everyone else in this circle, coach included." in page
+    assert "Before you publish: 2 circles have warnings" in page
+    assert "Beta M0 shares no language with everyone else in this circle, coach included." in page
+    assert "Alpha This circle has only 1 member; the programme asks for at least 2." in page
     assert "I have read these warnings and want to publish anyway" in page
     seats = Membership.objects.count()
 
