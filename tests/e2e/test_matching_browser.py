@@ -224,34 +224,48 @@ def test_after_an_import_the_proposal_fills_harambee_first_never_mixes_languages
     card.locator(".window-clocks summary").click()
     assert "Africa/Nairobi" in card.locator(".window-clocks").inner_text()
 
-    # Moving an English-only member where a rule would break shows why and saves nothing until confirmed.
-    english = {str(u.pk) for u in User.objects.filter(languages=["en"])}
-    english_only = next(
-        p for p in page.locator(".proposed-member").all() if p.get_attribute("data-member") in english
+    # Moving a Spanish-only newcomer into the circle where nobody else speaks Spanish breaks the
+    # language rule: the form says so beside that circle, the move shows the warning sentence and
+    # saves nothing until Ana chooses "Move anyway".
+    spanish_only = {str(u.pk) for u in User.objects.filter(languages=["es"])}
+    mover = next(
+        p for p in page.locator(".proposed-member").all() if p.get_attribute("data-member") in spanish_only
     )
-    name = english_only.locator(".member-name").inner_text()
-    english_only.locator(".move-open button").click()
-    select = english_only.locator("select[name=to_circle]")
+    mover_id = mover.get_attribute("data-member")
+    name = mover.locator(".member-name").inner_text()
+    mover.locator(".move-open button").click()
+    select = mover.locator("select[name=to_circle]")
     select.wait_for()
-    harmful = [
-        text for text in select.locator("option:not([disabled])").all_inner_texts() if "would have:" in text
-    ]
-    assert harmful, select.inner_html()
-    choice = next((t for t in harmful if "no shared language" in t), harmful[0])
+    options = select.locator("option:not([disabled])").all_inner_texts()
+    choice = next((t for t in options if "would have: no shared language" in t), None)
+    assert choice, select.inner_html()
+    target_name = choice.split(" (")[0]
     select.select_option(label=choice)
-    english_only.locator(".move-form button").click()
+    mover.locator(".move-form button").click()
     confirm = page.locator(".move-confirm")
     confirm.wait_for()
-    assert f"Moving {name} would break the programme's rules:" in confirm.inner_text()
+    said = " ".join(confirm.inner_text().split())
+    assert f"Moving {name} would break the programme's rules:" in said
+    assert f"{name} shares no language with everyone else in this circle, coach included." in said
     page.screenshot(path=str(SHOTS / "matching-rules-move-confirm.png"), full_page=True)
-    assert MatchProposal.objects.get(pk=proposal.pk).solution["moves"] == []
+    unsaved = MatchProposal.objects.get(pk=proposal.pk).solution
+    assert unsaved["moves"] == []
+    assert unsaved["circles"] == proposal.solution["circles"]
     confirm.locator("button", has_text="Move anyway").click()
-    page.wait_for_selector(f"text={name} moved to")
+    page.wait_for_selector(f"text={name} moved to {target_name}.")
+    new_home = page.locator(".proposed-circle", has=page.locator(".proposed-member", has_text=name))
+    assert target_name in new_home.locator("h4").inner_text()
+    moved = MatchProposal.objects.get(pk=proposal.pk).solution
+    target = next(c for c in moved["circles"] if mover_id in c["members"])
+    assert "no_shared_language" in {i["code"] for i in target["issues"]}
+    assert "no_shared_language" in moved["moves"][-1]["confirmed"]
 
     # Publishing lists every warning and needs the box ticked; then everyone is placed.
     warnings = page.locator(".publish-warnings")
     warnings.wait_for()
     assert warnings.locator(".warning").count() >= 1
+    listed = " ".join(warnings.inner_text().split())
+    assert f"{name} shares no language with everyone else in this circle, coach included." in listed
     assert page.locator(".publish-form input[name=confirm]").get_attribute("required") is not None
     page.screenshot(path=str(SHOTS / "matching-rules-publish-warnings.png"), full_page=True)
     page.click(".publish-form button")  # the browser holds it back: the box is not ticked
