@@ -44,7 +44,11 @@ def propose(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
     """Who is waiting and which coaches have room; a post starts a new proposal in the worker."""
     programme = programme_for_admin(user=request.user, programme_id=programme_id)
     if request.method == "POST":
-        proposal = proposals.start_proposal(programme=programme, actor=request.user)
+        try:
+            proposal = proposals.start_proposal(programme=programme, actor=request.user)
+        except CircleRuleError as exc:
+            messages.info(request, str(exc))
+            return redirect("programme_matching", programme_id=programme.pk)
         return redirect("matching_proposal", programme_id=programme.pk, proposal_id=proposal.pk)
     coaches = problems.coach_seats(programme=programme)
     return render(
@@ -61,7 +65,7 @@ def propose(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
 
 
 def _proposal_context(request: AuthenticatedRequest, proposal: MatchProposal, **extra: Any) -> dict[str, Any]:
-    review = proposals.review(proposal=proposal)
+    review = proposals.review(proposal=proposal, zone=request.user.timezone)
     # A large programme has hundreds of coaches: their groups come a page at a time.
     groups = Paginator(review.groups if review else [], COACHES_PER_PAGE).get_page(request.GET.get("page"))
     return {
@@ -69,6 +73,7 @@ def _proposal_context(request: AuthenticatedRequest, proposal: MatchProposal, **
         "proposal": proposal,
         "review": review,
         "groups": groups,
+        "page_number": groups.number,
         **extra,
     }
 
@@ -85,7 +90,11 @@ def proposal_page(request: AuthenticatedRequest, programme_id: int, proposal_id:
 @login_required
 @require_http_methods(["GET", "POST"])
 def move(request: AuthenticatedRequest, programme_id: int, proposal_id: int) -> HttpResponse:
-    """A get offers the circles a member could move to; a post moves them if that circle's coach may."""
+    """A get offers the circles a member could move to; a post moves them, or first shows what would break.
+
+    A move that makes a circle break a rule answers with those issues and a confirm button (in place
+    with htmx, as a page without); the confirmed post carries the preview's token.
+    """
     proposal = _proposal(request, programme_id, proposal_id)
     if request.method == "GET":
         choice = proposals.move_choice(proposal=proposal, member_id=request.GET.get("member", "").strip())
@@ -99,20 +108,32 @@ def move(request: AuthenticatedRequest, programme_id: int, proposal_id: int) -> 
         # htmx swaps only successful answers, so a stale member gets its message with a 200 there.
         return render(request, template, context, status=200 if choice or request.htmx else 404)
     ok = error = None
+    preview: proposals.MovePreview | None = None
     try:
         ok = proposals.move_in_proposal(
             proposal=proposal,
             member_id=request.POST.get("member", "").strip(),
             to_circle=request.POST.get("to_circle", "").strip(),
+            confirm=request.POST.get("confirm", "").strip(),
         )
+    except proposals.MoveNeedsConfirmation as exc:
+        preview = exc.preview
     except CircleRuleError as exc:
         error = str(exc)
     proposal.refresh_from_db()
+    if preview and not request.htmx:
+        # Without htmx the confirmation is a page of its own: what would break, then confirm or go back.
+        confirm_page: dict[str, Any] = {
+            "programme": proposal.programme,
+            "proposal": proposal,
+            "preview": preview,
+            "page_number": request.GET.get("page", "1"),
+        }
+        return render(request, "matching/proposal_move.html", confirm_page)
     if request.htmx:
         # 200 even when refused: htmx swaps only successful responses, and the refusal is in the body.
-        return render(
-            request, "matching/_proposal_body.html", _proposal_context(request, proposal, ok=ok, error=error)
-        )
+        context = _proposal_context(request, proposal, ok=ok, error=error, preview=preview)
+        return render(request, "matching/_proposal_body.html", context)
     if ok:
         messages.success(request, ok)
     if error:
@@ -139,31 +160,56 @@ def drop(request: AuthenticatedRequest, programme_id: int, proposal_id: int) -> 
 def rerun(request: AuthenticatedRequest, programme_id: int, proposal_id: int) -> HttpResponse:
     """Drop the proposal and run the engine again on the programme as it is now."""
     proposal = _proposal(request, programme_id, proposal_id)
-    fresh = proposals.rerun_proposal(proposal=proposal, actor=request.user)
+    try:
+        fresh = proposals.rerun_proposal(proposal=proposal, actor=request.user)
+    except CircleRuleError as exc:
+        messages.info(request, str(exc))
+        return redirect("matching_proposal", programme_id=proposal.programme_id, proposal_id=proposal.pk)
     return redirect("matching_proposal", programme_id=proposal.programme_id, proposal_id=fresh.pk)
 
 
 @login_required
 @require_POST
 def publish(request: AuthenticatedRequest, programme_id: int, proposal_id: int) -> HttpResponse:
-    """Create the proposal's circles and seats, all or nothing; a second click does nothing more."""
+    """Create the proposal's circles and seats, all or nothing, once any warnings are confirmed.
+
+    A second click does nothing more; a refusal (warnings not confirmed, a seat taken meanwhile) is a
+    message on the proposal page, which lists the warnings with the confirmation box.
+    """
     proposal = _proposal(request, programme_id, proposal_id)
     try:
-        published = proposals.publish_proposal(proposal=proposal, actor=request.user)
+        published = proposals.publish_proposal(
+            proposal=proposal, actor=request.user, confirm=request.POST.get("confirm", "").strip()
+        )
     except CircleRuleError as exc:
         messages.error(request, str(exc))
     else:
         if published.already:
             messages.info(request, _("This proposal was already published, so nothing more was done."))
         else:
-            count = len(published.circles)
-            text = ngettext(
-                "%(count)d circle is published; its people are being told.",
-                "%(count)d circles are published; their people are being told.",
-                count,
-            )
-            messages.success(request, text % {"count": count})
+            messages.success(request, _published_text(published))
     return redirect("matching_proposal", programme_id=proposal.programme_id, proposal_id=proposal.pk)
+
+
+def _published_text(published: proposals.Published) -> str:
+    parts = []
+    if published.circles:
+        count = len(published.circles)
+        parts.append(
+            ngettext("%(count)d new circle is published.", "%(count)d new circles are published.", count)
+            % {"count": count}
+        )
+    if published.joined:
+        parts.append(
+            ngettext(
+                "%(count)d person joins a circle that was already meeting.",
+                "%(count)d people join circles that were already meeting.",
+                published.joined,
+            )
+            % {"count": published.joined}
+        )
+    parts.append(_("Everyone placed is being told."))
+    return " ".join(parts)
 
 
 @login_required

@@ -48,15 +48,24 @@ def optimal_assignment(
     profile_of: NDArray[np.int64],
     capacity: NDArray[np.int64],
     candidates: int = CANDIDATES,
+    surcharge: NDArray[np.int64] | None = None,
 ) -> Assignment:
-    """The assignment with the most members, then the highest total score, under the coaches' capacities."""
+    """The assignment with the most members, then the least total surcharge, then the highest total score.
+
+    Columns are places with a capacity each (coaches, or parts of a coach's seats: see seats.py);
+    `surcharge` (profiles x places, >= 0) is added to each pair's cost, and must be large enough to
+    rank above every score difference when it stands for a lexicographic tier.
+    """
     sizes = np.bincount(profile_of, minlength=len(table.allowed))
     usable = table.allowed & (capacity > 0)  # a coach without seats can take no one
-    penalty = len(profile_of) * POINTS + 1
+    extra = 0 if surcharge is None else int(surcharge.max(initial=0))
+    penalty = len(profile_of) * (POINTS + extra) + 1
     # Prices and costs stay within +-penalty: 32 bits hold them below a million members, and halve
     # the memory traffic of the profile x coach arithmetic.
     wide = np.int32 if penalty < 2**30 else np.int64
     cost = (POINTS - table.points).astype(wide)
+    if surcharge is not None:
+        cost = cost + surcharge.astype(wide)
     chosen = _cheapest(cost, usable, per_profile=candidates)
     rounds = 0
     while True:

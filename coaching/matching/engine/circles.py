@@ -1,63 +1,37 @@
-"""Splitting a coach's members into circles of the allowed sizes, people awake at similar hours together."""
+"""The baseline's circles: a coach's members cut into runs of similar waking hours (no language rule).
+
+This was the engine's formation before formation.py; `greedy` still uses it, so the benchmark shows
+what the optimisation changes (how many circles meet the rules).
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from .overlap import MINUTES_PER_DAY, Window, shared_window
-
-
-@dataclass(frozen=True, slots=True)
-class Circle:
-    """A proposed circle; `window` is when coach and members are all awake (None if never)."""
-
-    coach: str
-    members: tuple[str, ...]
-    window: Window | None
-    undersized: bool
+from .overlap import MINUTES_PER_DAY
 
 
-def form_circles(
-    *,
-    coach: str,
-    coach_start: int,
-    members: Sequence[tuple[str, int]],
-    length: int,
-    size_min: int,
-    size_max: int,
-) -> list[Circle]:
-    """Circles for one coach's members, given as (id, UTC start of waking window), in a stable order.
+def split_by_hours(*, members: Sequence[tuple[int, int]], length: int, size_max: int) -> list[list[int]]:
+    """Members, given as (index, UTC start of waking window), in the fewest even circles of <= size_max.
 
-    The fewest circles that respect `size_max` (ceil(n / max)), as even in size as possible; a circle
-    below `size_min` is flagged undersized (a coach with fewer members than `size_min`, or sizes that
-    no split can meet). Members are taken in order of the middle of their waking window around the
-    clock, starting after the widest gap, and cut into consecutive runs: people awake at similar
-    hours land together.
+    Members are ordered by the middle of their waking window around the clock, starting after the
+    widest gap, and cut into consecutive runs: people awake at similar hours land together.
     """
     if not members:
         return []
     count = math.ceil(len(members) / size_max)
     ordered = _around_the_clock(members, length=length)
     base, extra = divmod(len(ordered), count)
-    circles, first = [], 0
+    groups, first = [], 0
     for number in range(count):
         size = base + (1 if number < extra else 0)
-        group = ordered[first : first + size]
+        groups.append([member for member, _ in ordered[first : first + size]])
         first += size
-        circles.append(
-            Circle(
-                coach=coach,
-                members=tuple(member_id for member_id, _ in group),
-                window=shared_window([coach_start, *(start for _, start in group)], length=length),
-                undersized=size < size_min,
-            )
-        )
-    return circles
+    return groups
 
 
-def _around_the_clock(members: Sequence[tuple[str, int]], *, length: int) -> list[tuple[str, int]]:
+def _around_the_clock(members: Sequence[tuple[int, int]], *, length: int) -> list[tuple[int, int]]:
     """Members sorted by the UTC middle of their waking window, the clock cut at its widest gap."""
     ordered = sorted(members, key=lambda member: (member[1] + length // 2) % MINUTES_PER_DAY)
     middles = [(start + length // 2) % MINUTES_PER_DAY for _, start in ordered]

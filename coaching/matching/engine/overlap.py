@@ -47,10 +47,15 @@ def pair_overlap_minutes(start_a: ArrayLike, start_b: ArrayLike, *, length: int)
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """A stretch of the UTC day: it starts at minute `start` (0-1439) and lasts `minutes`."""
+    """A stretch of the UTC day: it starts at minute `start` (0-1439) and lasts `minutes`.
+
+    `weekday` (0 = Monday, UTC) is set when the stretch was found on a week (someone gave availability
+    windows), None when it repeats every day.
+    """
 
     start: int
     minutes: int
+    weekday: int | None = None
 
     def utc(self) -> list[str]:
         """Start and end as ["HH:MM", "HH:MM"]; the end may be earlier than the start (past midnight)."""

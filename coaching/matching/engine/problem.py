@@ -1,5 +1,8 @@
 """The matching problem as typed records, and `parse_problem`, which turns JSON data into one or refuses it.
 
+People may give weekly availability windows (local time); the problem may list the programme's open
+circles with free seats (`circles`), which the engine fills before it opens new ones.
+
 Validation is strict where a mistake would silently change the result (time zones, ids, capacities,
 rules, weights) and lenient where it cannot: people's records may carry extra fields (names, emails),
 and ids in `prefer` or `avoid` that name no coach of this problem are ignored, because a member's
@@ -44,6 +47,8 @@ class Rules:
     circle_min: int
     circle_max: int
     weights: Weights = field(default_factory=Weights)
+    # CP-SAT time per coach when forming circles; the best circles found by then are kept.
+    formation_seconds: float = 0.05
 
     @property
     def min_overlap_minutes(self) -> int:
@@ -58,6 +63,18 @@ class Rules:
         return round(self.waking_hours[1] * 60) - self.waking_start_minute
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class Availability:
+    """A weekly window when a person is free, in their local time: weekday 0 = Monday, minutes of the day.
+
+    `end_minute` is after `start_minute` (1440 = midnight at the end of the day).
+    """
+
+    weekday: int
+    start_minute: int
+    end_minute: int
+
+
 @dataclass(frozen=True, slots=True)
 class Coach:
     id: str
@@ -65,6 +82,7 @@ class Coach:
     languages: tuple[str, ...]
     focus: tuple[str, ...]
     capacity: int
+    availability: tuple[Availability, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +95,22 @@ class Member:
     focus: tuple[str, ...]
     prefer: frozenset[str] = frozenset()
     avoid: frozenset[str] = frozenset()
+    availability: tuple[Availability, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ExistingCircle:
+    """An open circle of the programme: its coach, the members seated in it, and its most members."""
+
+    id: str
+    coach: str
+    name: str
+    seated: tuple[Member, ...]
+    capacity: int
+
+    @property
+    def free_seats(self) -> int:
+        return max(0, self.capacity - len(self.seated))
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +119,7 @@ class Problem:
     rules: Rules
     coaches: tuple[Coach, ...]
     members: tuple[Member, ...]
+    circles: tuple[ExistingCircle, ...] = ()
 
 
 def parse_problem(data: object) -> Problem:
@@ -95,8 +130,35 @@ def parse_problem(data: object) -> Problem:
     coaches = tuple(_parse_coach(item, number) for number, item in enumerate(top.items("coaches"), 1))
     members = tuple(_parse_member(item, number) for number, item in enumerate(top.items("members"), 1))
     _refuse_duplicates("coach", [coach.id for coach in coaches])
-    _refuse_duplicates("member", [member.id for member in members])
-    return Problem(reference_date=reference_date, rules=rules, coaches=coaches, members=members)
+    circles = _parse_circles(top, coach_ids={coach.id for coach in coaches})
+    seated = [person.id for circle in circles for person in circle.seated]
+    # Someone seated is not waiting: listing them twice would let the engine seat them twice.
+    _refuse_duplicates("member", [member.id for member in members] + seated)
+    _refuse_duplicates("circle", [circle.id for circle in circles])
+    return Problem(
+        reference_date=reference_date, rules=rules, coaches=coaches, members=members, circles=circles
+    )
+
+
+def _parse_circles(top: _Record, *, coach_ids: set[str]) -> tuple[ExistingCircle, ...]:
+    """The open circles; one whose coach is not in the problem (no room left) can take no one: skipped."""
+    if "circles" not in top.data:
+        return ()
+    circles = []
+    for number, item in enumerate(top.items("circles"), 1):
+        record = _Record(item, f"circle #{number}")
+        record.label = f"circle {record.text('id')}"
+        seated = record.items("seated")
+        circle = ExistingCircle(
+            id=record.text("id"),
+            coach=record.text("coach"),
+            name=str(record.data.get("name") or ""),
+            seated=tuple(_parse_member(person, seat) for seat, person in enumerate(seated, 1)),
+            capacity=record.whole("capacity", minimum=1),
+        )
+        if circle.coach in coach_ids:
+            circles.append(circle)
+    return tuple(circles)
 
 
 class _Record:
@@ -174,7 +236,7 @@ def _parse_date(text: str) -> date:
 
 
 def _parse_rules(rules: _Record) -> Rules:
-    rules.refuse_unknown({"min_overlap_hours", "waking_hours", "circle_size", "weights"})
+    rules.refuse_unknown({"min_overlap_hours", "waking_hours", "circle_size", "weights", "formation_seconds"})
     min_overlap = rules.number("min_overlap_hours")
     waking = rules.get("waking_hours")
     if (
@@ -193,12 +255,14 @@ def _parse_rules(rules: _Record) -> Rules:
     circle_min = size.whole("min", minimum=1)
     circle_max = size.whole("max", minimum=circle_min)
     weights = _parse_weights(rules.record("weights")) if "weights" in rules.data else Weights()
+    seconds = rules.number("formation_seconds", minimum=0.01) if "formation_seconds" in rules.data else 0.05
     return Rules(
         min_overlap_hours=min_overlap,
         waking_hours=(float(waking[0]), float(waking[1])),
         circle_min=circle_min,
         circle_max=circle_max,
         weights=weights,
+        formation_seconds=seconds,
     )
 
 
@@ -221,6 +285,7 @@ def _parse_coach(data: object, number: int) -> Coach:
         languages=record.texts("languages", non_empty=True),
         focus=record.texts("focus", required=False),
         capacity=record.whole("capacity", minimum=0),
+        availability=_availability(record),
     )
 
 
@@ -233,7 +298,40 @@ def _parse_member(data: object, number: int) -> Member:
         focus=record.texts("focus", required=False),
         prefer=frozenset(record.texts("prefer", required=False)),
         avoid=frozenset(record.texts("avoid", required=False)),
+        availability=_availability(record),
     )
+
+
+def _availability(record: _Record) -> tuple[Availability, ...]:
+    """Optional weekly windows, [{"weekday": 0-6, "start": "HH:MM", "end": "HH:MM"}], sorted, no repeats."""
+    if "availability" not in record.data or record.data["availability"] is None:
+        return ()
+    windows = set()
+    for number, item in enumerate(record.items("availability"), 1):
+        window = _Record(item, f"{record.label} availability #{number}")
+        window.refuse_unknown({"weekday", "start", "end"})
+        weekday = window.whole("weekday", minimum=0)
+        if weekday > 6:
+            raise window.fail(f'"weekday" must be 0 (Monday) to 6 (Sunday), got {weekday}')
+        start, end = _clock_minute(window, "start"), _clock_minute(window, "end")
+        if end <= start:
+            raise window.fail(f'"end" must be after "start", got {window.data["start"]}-{window.data["end"]}')
+        windows.add(Availability(weekday=weekday, start_minute=start, end_minute=end))
+    return tuple(sorted(windows))
+
+
+def _clock_minute(record: _Record, key: str) -> int:
+    text = record.text(key)
+    hours, _, minutes = text.partition(":")
+    if (
+        len(hours) != 2
+        or len(minutes) != 2
+        or not (hours + minutes).isdigit()
+        or int(minutes) > 59
+        or int(hours) * 60 + int(minutes) > 24 * 60
+    ):
+        raise record.fail(f'"{key}" must be a time like "18:30" (00:00 to 24:00), got {json.dumps(text)}')
+    return int(hours) * 60 + int(minutes)
 
 
 def _person(data: object, role: str, number: int) -> _Record:

@@ -56,14 +56,22 @@ def test_it_solves_a_problem_from_stdin():
     assert solution["circles"] == [
         {
             "coach": "c1",
+            "existing": None,
             "members": ["m1"],
+            "seated": [],
+            "language": "es",
             "window_utc": ["13:00", "21:00"],
+            "window_weekday_utc": None,
             "overlap_hours": 8,
             "undersized": True,
+            "issues": [{"code": "too_small", "people": [], "minutes": None}],
         }
     ]
     assert solution["objective"] == 0.9
-    assert set(solution["stats"]) == {"members", "coaches", "allowed_pairs", "elapsed_s"}
+    assert set(solution["stats"]) == {"members", "coaches", "allowed_pairs", "elapsed_s", "formation"}
+    assert [(f["coach"], f["status"], f["gap"]) for f in solution["stats"]["formation"]] == [
+        ("c1", "optimal", 0)
+    ]
     assert solution["stats"]["allowed_pairs"] == 1
 
 
