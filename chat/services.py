@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from chat.access import is_room_coach, room_people
 from chat.groups import room_group
-from chat.models import Message, MessageEdit, Mute, Reaction, ReadMarker, Report, Room
+from chat.models import Mention, Message, MessageEdit, Mute, Reaction, ReadMarker, Report, Room
 from chat.mutes import forget_mutes
 from chat.notifying import conversation_of
 from chat.selectors import message_payload
@@ -115,6 +115,30 @@ def delete_message(*, user: User, room: Room, message_id: int) -> Message:
             do_delete_message(message=message)
             _send_updated_on_commit(message)
     return message
+
+
+def erase_messages_of(*, author: User) -> int:
+    """An erased account's part of chat: every message it wrote becomes a tombstone without text.
+
+    The rows keep their place in each room's sequence (the author is then shown as "a former member");
+    earlier texts, reactions, mentions, read markers, mutes and the reports it made go, and the copies of
+    its texts kept in reports by others are blanked. Runs inside the caller's transaction.
+    """
+    now = timezone.now()
+    mine = Message.objects.filter(author=author)
+    MessageEdit.objects.filter(message__author=author).delete()
+    changed = list(mine.exclude(body="", html="", deleted_at__isnull=False).values_list("pk", flat=True))
+    mine.filter(deleted_at__isnull=True).update(deleted_at=now)
+    mine.update(body="", html="")
+    Report.objects.filter(message__author=author).update(text="")
+    Report.objects.filter(reporter=author).delete()
+    Reaction.objects.filter(user=author).delete()
+    Mention.objects.filter(user=author).delete()
+    ReadMarker.objects.filter(user=author).delete()
+    Mute.objects.filter(user=author).delete()
+    for message in Message.objects.select_related("author").filter(pk__in=changed):
+        _send_updated_on_commit(message)
+    return len(changed)
 
 
 # ---------------------------------------------------------------- react

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "coaching.progress",
     "coaching.matching",
     "coaching.notifications",
+    "coaching.privacy",
     "coaching",
     "circles",
     "chat",

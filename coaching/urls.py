@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("coaching.live.urls")),
     path("", include("coaching.progress.urls")),
     path("", include("coaching.notifications.urls")),
+    path("", include("coaching.privacy.urls")),
 ]

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from coaching.accounts.validators import MAX_DISPLAY_NAME, availability_window
@@ -44,6 +45,9 @@ class User(AbstractUser):
         default=False,
         help_text=_("May create and run programmes."),
     )
+    # Set when the account was erased (coaching/privacy): the row stays only so that what others wrote
+    # keeps its place, and the person is shown as "a former member".
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("user")
@@ -55,6 +59,8 @@ class User(AbstractUser):
     @property
     def name(self) -> str:
         """What other people see: the display name, or the username when none is set."""
+        if self.erased_at is not None:
+            return gettext("A former member")
         return self.display_name or self.get_full_name() or self.username
 
     @property

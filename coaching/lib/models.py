@@ -58,6 +58,11 @@ class AppendOnlyQuerySet(UndeletableQuerySet):
             raise AppendOnlyError(self.model, "append-only: its rows are never changed")
         return row, created
 
+    def erase_text(self, *fields: str) -> int:
+        """Blank the named text fields: the one rewrite allowed, when a person's account is erased."""
+        # The record of what happened (who, what kind, when) stays; only the words go.
+        return super().update(**dict.fromkeys(fields, ""))
+
 
 class UndeletableModel(models.Model):
     """A record that may change state but is never deleted, one by one or in bulk."""
