@@ -29,7 +29,7 @@ run: install
 	@# The worker runs beside daphne (imports, invitations, reminders) and stops with it.
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py run_huey --quiet & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	DEBUG=$${DEBUG:-true} $(BIN)/daphne -b 127.0.0.1 -p 8000 coaching.asgi:application
+	DEBUG=$${DEBUG:-true} $(BIN)/python -m coaching.server -b 127.0.0.1 -p 8000 coaching.asgi:application
 
 worker: install
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py run_huey

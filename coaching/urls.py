@@ -11,6 +11,7 @@ from coaching.accounts import views as account_views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.health, name="health"),
+    path("readyz", views.ready, name="ready"),
     path("accounts/profile/", views.profile, name="profile"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", account_views.set_language, name="set_language"),

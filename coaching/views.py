@@ -1,10 +1,12 @@
-"""Site-wide pages that compose several apps: home and profile; and the health check."""
+"""Site-wide pages that compose several apps: home and profile; and the health and readiness checks."""
 
 from __future__ import annotations
 
+import redis
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -51,7 +53,37 @@ def profile(request: AuthenticatedRequest) -> HttpResponse:
 
 @never_cache
 def health(request: HttpRequest) -> JsonResponse:
-    """Liveness for load balancers: 200 when the database answers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """Liveness: 200 while the process answers at all (restart it when this fails)."""
     return JsonResponse({"status": "ok"})
+
+
+READY_TIMEOUT_SECONDS = 1
+
+
+@never_cache
+def ready(request: HttpRequest) -> HttpResponse:
+    """Readiness for the proxy: 200 when the database answers and Redis (if configured) answers within a
+    second; else 503 with one line naming what is down (send no traffic here until it is back)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as error:
+        return _not_ready(f"database unreachable: {type(error).__name__}")
+    if settings.REDIS_URL:
+        # A fresh connection with short timeouts: the process's pooled client waits as long as it must.
+        probe = redis.Redis.from_url(
+            settings.REDIS_URL,
+            socket_connect_timeout=READY_TIMEOUT_SECONDS,
+            socket_timeout=READY_TIMEOUT_SECONDS,
+        )
+        try:
+            probe.ping()
+        except redis.RedisError as error:
+            return _not_ready(f"redis unreachable: {type(error).__name__}")
+        finally:
+            probe.close()
+    return JsonResponse({"status": "ok"})
+
+
+def _not_ready(line: str) -> HttpResponse:
+    return HttpResponse(line + "\n", status=503, content_type="text/plain; charset=utf-8")

@@ -98,6 +98,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# Each running test daphne by base URL, for tests that signal the process itself.
+DAPHNES: dict[str, subprocess.Popen[bytes]] = {}
+
+
 @contextlib.contextmanager
 def _daphne(extra_env: dict[str, str]) -> Iterator[str]:
     port = _free_port()
@@ -111,13 +115,24 @@ def _daphne(extra_env: dict[str, str]) -> Iterator[str]:
     }
     log = (ROOT / "var" / f"daphne-{port}.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "coaching.asgi:application"],
+        # The web process as the Procfile runs it (daphne with our frame limit and graceful shutdown).
+        [
+            sys.executable,
+            "-m",
+            "coaching.server",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "coaching.asgi:application",
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
+    DAPHNES[url] = process
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -131,12 +146,12 @@ def _daphne(extra_env: dict[str, str]) -> Iterator[str]:
                 time.sleep(0.1)
         yield url
     finally:
+        del DAPHNES[url]
         process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            # A request still in flight at shutdown can keep daphne from exiting; a daphne left behind
-            # would hold the test database and break every later run.
+            # A daphne left behind would hold the test database and break every later run.
             process.kill()
             process.wait(timeout=10)
         log.close()
@@ -154,6 +169,12 @@ def daphne_factory(transactional_db: None) -> Iterator[Callable[..., str]]:
 def daphne_server(daphne_factory: Callable[..., str]) -> str:
     """A real daphne serving the test database (committed data only); its base URL."""
     return daphne_factory()
+
+
+@pytest.fixture
+def daphne_process(daphne_server: str) -> subprocess.Popen[bytes]:
+    """The process of `daphne_server`, for tests that signal it."""
+    return DAPHNES[daphne_server]
 
 
 class JanusProcess:

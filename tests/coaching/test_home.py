@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
+from django.db import OperationalError, connection
 from django.urls import reverse
 
 from circles.models import Circle, Membership
@@ -62,3 +65,29 @@ def test_the_home_page_runs_a_fixed_number_of_queries(client, demo, django_asser
 
 def test_health_answers_ok(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_ready_answers_ok_when_the_database_and_redis_answer(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_ready_answers_503_naming_redis_when_it_is_unreachable(client, settings):
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        settings.REDIS_URL = f"redis://127.0.0.1:{sock.getsockname()[1]}/0"
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.content.decode() == "redis unreachable: ConnectionError\n"
+
+
+def test_ready_answers_503_naming_the_database_when_it_is_unreachable(client, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(connection, "cursor", refuse)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.content.decode() == "database unreachable: OperationalError\n"
+    assert client.get("/healthz").status_code == 200  # the process itself is alive
