@@ -21,7 +21,7 @@ from chat.models import Message, MessageEdit, Mute, Reaction, ReadMarker, Report
 from chat.mutes import forget_mutes
 from chat.notifying import conversation_of
 from chat.selectors import message_payload
-from chat.sending import clean_body
+from chat.sending import clean_body, text_or_refuse
 from coaching.accounts.models import User
 from coaching.lib.errors import ChatError
 from coaching.lib.markdown import render
@@ -122,7 +122,7 @@ def delete_message(*, user: User, room: Room, message_id: int) -> Message:
 
 def check_emoji(emoji: str) -> str:
     """The emoji without surrounding blanks; `invalid_frame` for anything that is not one."""
-    emoji = emoji.strip()
+    emoji = text_or_refuse(emoji).strip()
     if (
         not emoji
         or len(emoji) > MAX_EMOJI
