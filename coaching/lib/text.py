@@ -80,6 +80,6 @@ class TextField(forms.CharField):
     widget = forms.Textarea
     default_validators = [check_text]
 
-    def to_python(self, value: Any) -> str:
-        text: str = super().to_python(value)
-        return text.replace("\r\n", "\n").replace("\r", "\n")
+    def to_python(self, value: Any) -> str | None:
+        text = super().to_python(value)
+        return text.replace("\r\n", "\n").replace("\r", "\n") if text else text

@@ -219,5 +219,6 @@ def test_a_stored_name_with_a_newline_still_makes_a_one_line_subject(smtp_server
     )
     assert send_due_emails(now=NOON_MADRID) == 1
     (message,) = smtp_server.messages
-    assert message["Subject"] == "Ana Bcc: everyone@example.org raised a concern with you: “Clash X-Evil: 1”"
+    subject = "Ana Bcc: everyone@example.org raised a concern with you: “Clash X-Evil: 1”"
+    assert message["Subject"].strip() == subject  # a folded header reads back with a leading space
     assert (message["Bcc"], message["X-Evil"]) == (None, None)
