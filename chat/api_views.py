@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from chat import access, moderation, search, selectors, services
+from chat import access, moderation, search, selectors, sending, services
 from chat.models import Room
 from circles.access import programme_for_admin
 from coaching.accounts.models import User
@@ -200,7 +200,7 @@ def report_message(request: HttpRequest, circle_id: int, message_id: int) -> Htt
     """A member (or the coach) reports a message of the circle to the programme's admins; idempotent."""
 
     def act(room: Room, user: User) -> HttpResponse:
-        reason = request.POST.get("reason", "").strip()
+        reason = sending.text_or_refuse(request.POST.get("reason", ""), multiline=True).strip()
         if len(reason) > MAX_REASON:
             raise BadRequest(_("A reason can be at most %(max)d characters.") % {"max": MAX_REASON})
         services.report_message(user=user, room=room, message_id=message_id, reason=reason)

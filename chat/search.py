@@ -10,6 +10,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from chat.models import Message, Room
+from chat.sending import text_or_refuse
 from coaching.lib.errors import ChatError
 
 MAX_QUERY = 200
@@ -19,8 +20,8 @@ QUOTES = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb"  # straight, curly and angle 
 
 
 def clean_query(query: str) -> str:
-    """The query trimmed; `too_long` beyond MAX_QUERY characters."""
-    query = query.strip()
+    """The query trimmed; `too_long` beyond MAX_QUERY characters, `invalid_frame` unless one line of text."""
+    query = text_or_refuse(query).strip()
     if len(query) > MAX_QUERY:
         raise ChatError("too_long", _("A search can be at most %(max)d characters.") % {"max": MAX_QUERY})
     return query

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -32,6 +33,7 @@ from coaching.accounts.models import User
 from coaching.lib.errors import ChatError
 from coaching.lib.markdown import render
 from coaching.lib.realtime import Event, frame_event, send_event_on_commit
+from coaching.lib.text import clean_line, clean_text
 
 MAX_BODY = 4000
 
@@ -64,9 +66,17 @@ def speaking(language: str | None) -> contextlib.AbstractContextManager[None]:
     return translation.override(language) if language else contextlib.nullcontext()
 
 
+def text_or_refuse(value: str, *, multiline: bool = False) -> str:
+    """`value` by coaching.lib.text (a line, or a text when `multiline`); `invalid_frame` if refused."""
+    try:
+        return clean_text(value) if multiline else clean_line(value)
+    except ValidationError as error:
+        raise ChatError("invalid_frame", error.messages[0]) from None
+
+
 def clean_body(body: str) -> str:
-    """The body without surrounding blanks; ChatError when empty or longer than MAX_BODY."""
-    body = body.strip()
+    """The body without surrounding blanks, line breaks as \\n; ChatError when empty, too long or not text."""
+    body = text_or_refuse(body, multiline=True).strip()
     if not body:
         raise ChatError("invalid_frame", _("A message cannot be empty."))
     if len(body) > MAX_BODY:

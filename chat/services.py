@@ -21,7 +21,7 @@ from chat.models import Mention, Message, MessageEdit, Mute, Reaction, ReadMarke
 from chat.mutes import forget_mutes
 from chat.notifying import conversation_of
 from chat.selectors import message_payload
-from chat.sending import clean_body
+from chat.sending import clean_body, text_or_refuse
 from coaching.accounts.models import User
 from coaching.lib.errors import ChatError
 from coaching.lib.markdown import render
@@ -146,7 +146,7 @@ def erase_messages_of(*, author: User) -> int:
 
 def check_emoji(emoji: str) -> str:
     """The emoji without surrounding blanks; `invalid_frame` for anything that is not one."""
-    emoji = emoji.strip()
+    emoji = text_or_refuse(emoji).strip()
     if (
         not emoji
         or len(emoji) > MAX_EMOJI

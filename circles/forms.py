@@ -12,8 +12,9 @@ from circles.selectors import programme_coaches
 from circles.services import MAX_CHARTER_LENGTH, MAX_REASON_LENGTH
 from coaching.accounts.models import User
 from coaching.accounts.zones import BANDS, language_names, time_zone_names
+from coaching.lib.text import LineField, TextField
 
-REASON = forms.CharField(
+REASON = LineField(
     label=_("Reason"),
     max_length=MAX_REASON_LENGTH,
     required=True,
@@ -40,7 +41,7 @@ class AssignForm(forms.Form):
     circle = forms.ModelChoiceField(
         queryset=Circle.objects.none(), label=_("Circle"), empty_label=_("Choose a circle")
     )
-    reason = forms.CharField(label=_("Reason"), max_length=MAX_REASON_LENGTH, required=False)
+    reason = LineField(label=_("Reason"), max_length=MAX_REASON_LENGTH, required=False)
 
     def __init__(self, *args: Any, programme: Programme, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -80,7 +81,7 @@ class CoachForm(forms.Form):
     coach = forms.ModelChoiceField(
         queryset=User.objects.none(), label=_("Coach"), empty_label=_("Choose a coach")
     )
-    reason = forms.CharField(label=_("Reason"), max_length=MAX_REASON_LENGTH, required=False)
+    reason = LineField(label=_("Reason"), max_length=MAX_REASON_LENGTH, required=False)
 
     def __init__(self, *args: Any, programme: Programme, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -100,7 +101,7 @@ def _language_choices() -> list[tuple[str, str]]:
 class CircleForm(forms.Form):
     """A new circle: name, language, size, coach and weekly meeting window."""
 
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name = LineField(label=_("Name"), max_length=200)
     language = forms.ChoiceField(label=_("Language"), choices=_language_choices)
     capacity = forms.IntegerField(label=_("Seats for members"), min_value=2, max_value=50)
     coach = forms.ModelChoiceField(
@@ -119,7 +120,7 @@ class CircleForm(forms.Form):
     meeting_minutes = forms.IntegerField(
         label=_("Meeting length (minutes)"), min_value=15, max_value=480, initial=90
     )
-    meeting_timezone = forms.CharField(
+    meeting_timezone = LineField(
         label=_("Time zone of the meeting time"),
         max_length=64,
         required=False,
@@ -144,7 +145,7 @@ class CircleForm(forms.Form):
 class CharterForm(forms.Form):
     """The coach's text of the circle charter."""
 
-    charter = forms.CharField(
+    charter = TextField(
         label=_("Charter"), max_length=MAX_CHARTER_LENGTH, widget=forms.Textarea(attrs={"rows": 6})
     )
 
@@ -156,7 +157,7 @@ class UnassignedFilterForm(forms.Form):
     band = forms.ChoiceField(
         label=_("Lives in"), required=False, choices=[("", _("anywhere")), *[(b.key, b.label) for b in BANDS]]
     )
-    focus = forms.CharField(label=_("Focus"), required=False, max_length=100)
+    focus = LineField(label=_("Focus"), required=False, max_length=100)
 
     def __init__(self, *args: Any, programme: Programme, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -171,7 +172,7 @@ class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(
         label=_("Action"), required=False, choices=[("", _("all actions")), *AssignmentAudit.Action.choices]
     )
-    person = forms.CharField(label=_("Person"), required=False, max_length=100)
+    person = LineField(label=_("Person"), required=False, max_length=100)
     circle = forms.ModelChoiceField(
         queryset=Circle.objects.none(), label=_("Circle"), required=False, empty_label=_("all circles")
     )
@@ -184,8 +185,8 @@ class AuditFilterForm(forms.Form):
 class AnnouncementForm(forms.Form):
     """An announcement to everyone in the programme's circles: a one-line title and a text (markdown)."""
 
-    title = forms.CharField(label=_("Title"), max_length=200)
-    body = forms.CharField(
+    title = LineField(label=_("Title"), max_length=200)
+    body = TextField(
         label=_("Text"),
         max_length=10_000,
         widget=forms.Textarea(attrs={"rows": 8}),

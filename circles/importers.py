@@ -28,6 +28,7 @@ from coaching.accounts import validators
 from coaching.accounts.models import AvailabilityWindow, User
 from coaching.accounts.validators import shown
 from coaching.accounts.zones import language_codes, time_zone
+from coaching.lib.text import check_line
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_STORED_ERRORS = 500
@@ -360,6 +361,11 @@ def check_people(
         except ValidationError as error:
             problems += error.messages
         focus_areas = _split_list(cells.get("focus_areas", ""))
+        try:
+            for area in focus_areas:
+                check_line(area)
+        except ValidationError as error:
+            problems += error.messages
         if any(len(area) > MAX_FOCUS_AREA_LENGTH for area in focus_areas):
             problems.append(
                 _("A focus area is longer than %(max)d characters.") % {"max": MAX_FOCUS_AREA_LENGTH}

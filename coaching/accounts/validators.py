@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.utils.translation import gettext as _
 
+from coaching.lib.text import check_line
+
 MAX_DISPLAY_NAME = 120  # User.display_name
 MAX_EMAIL = 254  # User.email (Django's AbstractUser)
 MAX_SHOWN = 40
@@ -26,7 +28,8 @@ def shown(value: str, limit: int = MAX_SHOWN) -> str:
 
 
 def display_name(value: str) -> str:
-    """The name with its runs of spaces collapsed; refused when longer than an account can hold."""
+    """The name with its runs of spaces collapsed; refused unless one line an account can hold."""
+    check_line(value)  # a name goes into email subjects: no newline, no control character
     name = " ".join(value.split())
     if len(name) > MAX_DISPLAY_NAME:
         raise ValidationError(

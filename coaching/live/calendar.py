@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vText
 
 from coaching.accounts.models import User
 from coaching.live.models import LiveSession
@@ -46,7 +46,7 @@ def _calendar(sessions: Iterable[LiveSession], *, name: str, base_url: str) -> b
     calendar = Calendar()
     calendar.add("prodid", "-//Circles//Live sessions//EN")
     calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-calname", vText(name))  # an X- property is not escaped as text unless we say so
     for session in sessions:
         calendar.add_component(_event(session, base_url=base_url))
     calendar.add_missing_timezones()  # a VTIMEZONE for every TZID used, so any calendar app gets DST right

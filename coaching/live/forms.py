@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from coaching.accounts.models import User
+from coaching.lib.text import LineField, TextField
 from coaching.live import logs
 from coaching.live.errors import SessionRuleError
 from coaching.live.logs import MAX_CLOSE_NOTE, MAX_COMMITMENT, MAX_NOTE, MAX_NOTES
@@ -22,8 +23,8 @@ if TYPE_CHECKING:
 class ScheduleForm(forms.Form):
     """A session (or a weekly series) at a date and time in the coach's own zone."""
 
-    title = forms.CharField(label=_("Title"), max_length=200)
-    agenda = forms.CharField(label=_("Agenda"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    title = LineField(label=_("Title"), max_length=200)
+    agenda = TextField(label=_("Agenda"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     time = forms.TimeField(
         label=_("Start time"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -83,7 +84,7 @@ class EditSessionForm(ScheduleForm):
 class CancelSessionForm(forms.Form):
     """Why the session is cancelled, told on its page; with a series, which sessions are cancelled."""
 
-    reason = forms.CharField(
+    reason = TextField(
         label=_("Reason (optional)"),
         required=False,
         max_length=500,
@@ -105,7 +106,7 @@ class CancelSessionForm(forms.Form):
 class NotesForm(forms.Form):
     """The coach's notes of a session, in markdown."""
 
-    notes = forms.CharField(
+    notes = TextField(
         label=_("Notes"),
         required=False,
         max_length=MAX_NOTES,
@@ -123,14 +124,14 @@ class AttendanceForm(forms.Form):
         coerce=lambda value: value == "1",
         widget=forms.RadioSelect,
     )
-    note = forms.CharField(label=_("Note"), required=False, max_length=MAX_NOTE)
+    note = LineField(label=_("Note"), required=False, max_length=MAX_NOTE)
 
 
 class CommitmentForm(forms.Form):
     """One commitment row: blank rows are skipped."""
 
     member = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Member"), required=False)
-    text = forms.CharField(label=_("Commitment"), max_length=MAX_COMMITMENT, required=False)
+    text = LineField(label=_("Commitment"), max_length=MAX_COMMITMENT, required=False)
     due_on = forms.DateField(
         label=_("Due"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
@@ -165,7 +166,7 @@ class CloseCommitmentForm(forms.Form):
         widget=forms.RadioSelect,
     )
     # Not required here: the service requires it, so every page refuses it with the service's sentence.
-    note = forms.CharField(label=_("How did it go?"), required=False, max_length=MAX_CLOSE_NOTE)
+    note = LineField(label=_("How did it go?"), required=False, max_length=MAX_CLOSE_NOTE)
 
     def refuse(self, error: SessionRuleError) -> None:
         """Show the service's refusal next to the field it is about (or above the form)."""

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from coaching.accounts.models import User
+from coaching.lib.text import LineField, TextField
 from coaching.live.logs import MAX_COMMITMENT
 from coaching.progress.concerns import MAX_SUBJECT, MAX_TEXT
 from coaching.progress.models import MAX_SCORE, MIN_SCORE, Concern
@@ -17,14 +18,14 @@ from coaching.progress.services import MAX_CONTRIBUTION, MAX_MEASURE, MAX_NOTE, 
 class GoalForm(forms.Form):
     """A new goal: what, why, by when, and how progress is measured."""
 
-    title = forms.CharField(label=_("What do you want to achieve?"), max_length=MAX_TITLE)
-    why = forms.CharField(
+    title = LineField(label=_("What do you want to achieve?"), max_length=MAX_TITLE)
+    why = TextField(
         label=_("Why does it matter to you?"),
         max_length=MAX_WHY,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    measure = forms.CharField(
+    measure = LineField(
         label=_("How will you measure progress?"),
         max_length=MAX_MEASURE,
         help_text=_("For example: “number of pitches sent each week”."),
@@ -45,7 +46,7 @@ class CheckInForm(forms.Form):
         max_value=MAX_SCORE,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
-    note = forms.CharField(label=_("Note"), max_length=MAX_NOTE, required=False)
+    note = LineField(label=_("Note"), max_length=MAX_NOTE, required=False)
 
 
 class _CircleChoice(forms.Form):
@@ -62,7 +63,7 @@ class _CircleChoice(forms.Form):
 class CommitmentForm(_CircleChoice):
     """A commitment the member sets themselves."""
 
-    text = forms.CharField(label=_("I commit to…"), max_length=MAX_COMMITMENT)
+    text = LineField(label=_("I commit to…"), max_length=MAX_COMMITMENT)
     due_on = forms.DateField(
         label=_("Due"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
@@ -72,7 +73,7 @@ class KudosForm(forms.Form):
     """Thanks to another member of the circle for something specific."""
 
     receiver = forms.ChoiceField(label=_("Who"))  # "circle id:person id"
-    contribution = forms.CharField(
+    contribution = LineField(
         label=_("What did they do?"),
         max_length=MAX_CONTRIBUTION,
         help_text=_("Something specific: “shared her pitch deck and walked me through it”."),
@@ -94,21 +95,17 @@ class ConcernForm(_CircleChoice):
     """A concern, raised to the coach or to the programme admins."""
 
     to = forms.ChoiceField(label=_("Raise it to"), choices=Concern.To.choices, widget=forms.RadioSelect)
-    subject = forms.CharField(label=_("Subject"), max_length=MAX_SUBJECT)
-    text = forms.CharField(
-        label=_("What happened?"), max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 5})
-    )
+    subject = LineField(label=_("Subject"), max_length=MAX_SUBJECT)
+    text = TextField(label=_("What happened?"), max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 5}))
 
 
 class ConcernReplyForm(forms.Form):
     """An answer, a follow-up, or a note on resolving."""
 
-    text = forms.CharField(
-        label=_("Your answer"), max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 4})
-    )
+    text = TextField(label=_("Your answer"), max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class ResolveForm(forms.Form):
     """Mark a concern resolved, with an optional note."""
 
-    note = forms.CharField(label=_("Note (optional)"), max_length=MAX_TEXT, required=False)
+    note = LineField(label=_("Note (optional)"), max_length=MAX_TEXT, required=False)

@@ -177,3 +177,18 @@ def test_it_refuses_an_availability_window_that_ends_before_it_starts_in_the_sam
     with pytest.raises(ValidationError) as refused:
         AvailabilityWindow(weekday=1, starts_at=dt.time(20), ends_at=dt.time(18)).clean()
     assert import_problems(availability="Tue 20:00-18:00") == refused.value.messages
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("Kofi\nBcc: x@example.org", "This text must be one line."),
+        ("Kofi\x00", "This text cannot contain control characters."),
+    ],
+)
+def test_a_name_that_is_not_one_line_of_text_is_refused(client, person, name, message):
+    response = save(client, display_name=name)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    person.refresh_from_db()
+    assert person.display_name == ""

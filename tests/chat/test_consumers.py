@@ -412,3 +412,45 @@ async def test_a_hidden_message_keeps_its_place_but_not_its_text_everywhere(join
     await grace.send_json_to({"type": "sync", "after_seq": 0})
     replayed = (await receive_type(grace, "message.new"))["message"]
     assert (replayed["hidden"], replayed["body"], replayed["html"]) == (True, "", "")
+
+
+# --- Text the database cannot carry (coaching.lib.text) ------------------------------------------------
+
+
+@pytest.mark.parametrize("body", ["nul\x00byte", "bell\x07ring", "lone \ud800 surrogate"])
+async def test_a_body_with_control_characters_is_refused_nothing_stored_socket_open(join, harambee, body):
+    kofi, _ = await join("kofi", harambee)
+    refused = await send(kofi, body)
+    error = await receive_type(kofi, "error")
+    assert error == {
+        "type": "error",
+        "code": "invalid_frame",
+        "detail": "This text cannot contain control characters.",
+        "client_id": refused["client_id"],
+    }
+    await send(kofi, "line one\r\nline two")  # the same socket still sends; \r\n is kept as one \n
+    assert (await receive_type(kofi, "message.new"))["message"]["body"] == "line one\nline two"
+    assert await database_sync_to_async(Message.objects.count)() == 1
+
+
+async def test_an_edit_or_a_reaction_with_a_nul_is_refused_and_changes_nothing(join, harambee):
+    kofi, _ = await join("kofi", harambee)
+    await send(kofi, "thanks all")
+    message = (await receive_type(kofi, "message.new"))["message"]
+    for frame in (
+        {"type": "message.edit", "message_id": message["id"], "body": "edited\x00"},
+        {"type": "reaction.add", "message_id": message["id"], "emoji": "\x00"},
+        {"type": "reaction.add", "message_id": message["id"], "emoji": "🙏\n"},
+    ):
+        await kofi.send_json_to(frame)
+        error = await receive_type(kofi, "error")
+        assert error["code"] == "invalid_frame", frame
+        assert error["detail"] in (
+            "This text cannot contain control characters.",
+            "This text must be one line.",
+        )
+    await kofi.send_json_to({"type": "ping"})
+    assert (await receive_type(kofi, "pong"))["type"] == "pong"
+    stored = await database_sync_to_async(Message.objects.get)()
+    assert stored.body == "thanks all"
+    assert await database_sync_to_async(stored.reactions.count)() == 0

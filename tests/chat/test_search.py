@@ -170,3 +170,13 @@ def test_it_uses_ranked_full_text_search_on_postgres(client, chat):
     assert found(find(client, chat.coach, chat.circle.pk, '"for the quarter"')) == [2]
     assert found(find(client, chat.coach, chat.circle.pk, "goals -quarter")) == [1]
     assert found(find(client, chat.coach, chat.circle.pk, "goalkeeper or related")) == [4, 3]
+
+
+@pytest.mark.parametrize("query", ["word\x00", "word\x1b[31m", "two\nlines"])
+def test_a_query_with_control_characters_is_refused_with_a_reason_not_a_server_error(client, chat, query):
+    say(chat.members[0], chat.room, "word")
+    response = find(client, chat.members[0], chat.circle.pk, query)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "This text cannot contain control characters." in page or "This text must be one line." in page
+    assert found(response) == []

@@ -219,9 +219,12 @@ def test_on_postgresql_a_lone_send_is_one_statement_and_a_batch_one_transaction(
 
 
 @pytest.mark.postgres
-def test_a_send_the_database_refuses_fails_alone(rooms, people, heard) -> None:
+def test_a_send_the_database_refuses_fails_alone(rooms, people, heard, monkeypatch) -> None:
     room = rooms["Harambee"]
-    bodies = ["before", "nul \x00 byte", "after"]  # PostgreSQL text cannot hold NUL
+    # PostgreSQL text cannot hold NUL. The edge refuses it first (coaching.lib.text), so that check is
+    # skipped here: the NUL stands for any row the database refuses.
+    monkeypatch.setattr(sending, "clean_body", lambda body: body)
+    bodies = ["before", "nul \x00 byte", "after"]
     results = sending.send_messages(
         sends=[sending.Send(author=people["kofi"], room=room, client_id=uuid.uuid4(), body=b) for b in bodies]
     )

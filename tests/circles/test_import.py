@@ -226,6 +226,9 @@ def test_it_keeps_html_in_cells_as_plain_text(importer):
             "“Nowhere” is not a time zone we know. Use a name like Europe/Madrid or America/Bogota.",
         ),
         ("", 1, "The file has a header but no people below it."),
+        ("a@example.org,Ana\x1b[31m,member,UTC,,,\n", 2, "This text cannot contain control characters."),
+        ('a@example.org,"Ana\nLópez",member,UTC,,,\n', 2, "This text must be one line."),
+        ("a@example.org,A,member,UTC,,care\x07er,\n", 2, "This text cannot contain control characters."),
     ],
     ids=[
         "unknown-time-zone",
@@ -242,6 +245,9 @@ def test_it_keeps_html_in_cells_as_plain_text(importer):
         "too-many-values",
         "line-numbers-count-physical-lines",
         "header-only",
+        "control-character-in-name",
+        "line-break-in-name",
+        "control-character-in-focus-area",
     ],
 )
 def test_it_reports_each_bad_row_with_its_line_number(importer, rows, line, message):

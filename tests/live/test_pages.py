@@ -623,3 +623,60 @@ def test_the_home_page_sections_cost_the_same_queries_however_much_they_show(
     assert page.count('class="card session-item"') == 3
     assert page.count("Step ") == 4
     assert page.count("News ") == 4
+
+
+# Text the database, email headers and iCalendar cannot carry (coaching.lib.text).
+
+
+@pytest.mark.parametrize(
+    ("title", "agenda", "message"),
+    [
+        ("Two\nlines", "", "This text must be one line."),
+        ("Bell\x07", "", "This text cannot contain control characters."),
+        ("Fine", "Escape \x1b[31m", "This text cannot contain control characters."),
+    ],
+)
+def test_a_title_or_agenda_the_calendar_cannot_carry_is_refused_by_the_form(
+    client, puentes, title, agenda, message
+):
+    response = as_(client, "lucia.coach").post(
+        reverse("session_schedule", args=[puentes.pk]),
+        {
+            "title": title,
+            "agenda": agenda,
+            "date": "2027-01-14",
+            "time": "19:30",
+            "duration_minutes": 60,
+            "weeks": 1,
+        },
+    )
+    assert response.status_code == 400  # the form again, with the error
+    assert message in response.content.decode()
+    assert not LiveSession.objects.exists()
+
+
+def test_an_agenda_keeps_its_line_breaks(client, puentes):
+    as_(client, "lucia.coach").post(
+        reverse("session_schedule", args=[puentes.pk]),
+        {
+            "title": "Fine",
+            "agenda": "one\r\ntwo\tthree",
+            "date": "2027-01-14",
+            "time": "19:30",
+            "duration_minutes": 60,
+            "weeks": 1,
+        },
+    )
+    assert LiveSession.objects.get().agenda == "one\ntwo\tthree"
+
+
+def test_a_stored_title_with_a_newline_still_makes_an_escaped_ics(client, series):
+    # Older rows, written before the form refused it: the renderer escapes through icalendar's own types.
+    LiveSession.objects.filter(pk=series[0].pk).update(title="Two\nlines; a, b", agenda="line\r\nbreak")
+    response = as_(client, "camila").get(reverse("session_calendar", args=[series[0].pk]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "X-WR-CALNAME:Two\\nlines\\; a\\, b" in body
+    (event,) = Calendar.from_ical(response.content).walk("VEVENT")
+    assert str(event["summary"]) == "Two\nlines; a, b · Puentes"
+    assert str(event["description"]) == "line\nbreak"

@@ -202,3 +202,23 @@ def test_a_spanish_reader_gets_spanish_on_their_own_clock(smtp_server):
     assert "05:00" in text  # when it was said, on her clock
     assert "Darte de baja de estos correos" in text
     assert 'lang="es"' in text_of(message, "html")
+
+
+def test_a_stored_name_with_a_newline_still_makes_a_one_line_subject(smtp_server):
+    # Older rows, written before the forms refused them: the subject is still one header line.
+    grace = person("grace")
+    ana = person("ana", name="Ana\r\nBcc: everyone@example.org")
+    notify(
+        recipient=grace,
+        kind=Kind.CONCERN_RAISED,
+        actor=ana,
+        url="/progress/concerns/1/",
+        dedupe_key="concern:1",
+        params={"subject": "Clash\nX-Evil: 1"},
+        now=NOON_MADRID,
+    )
+    assert send_due_emails(now=NOON_MADRID) == 1
+    (message,) = smtp_server.messages
+    subject = "Ana Bcc: everyone@example.org raised a concern with you: “Clash X-Evil: 1”"
+    assert message["Subject"].strip() == subject  # a folded header reads back with a leading space
+    assert (message["Bcc"], message["X-Evil"]) == (None, None)
