@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 
 from circles.models import Circle, Membership, Programme
 from coaching.accounts.models import User
@@ -63,7 +64,9 @@ def test_every_demo_account_signs_in_with_the_printed_password():
         + [m for c in demo["circles"] for m in c["members"]]
     )
     for username in names:
-        assert authenticate(username=username, password=demo["password"]) is not None, username
+        assert (
+            authenticate(RequestFactory().post("/"), username=username, password=demo["password"]) is not None
+        ), username
 
 
 def test_running_it_again_changes_nothing():

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import authenticate
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from chat.access import circle_room_of
@@ -217,9 +217,11 @@ def test_after_deleting_my_account_my_messages_are_a_former_members_without_text
     assert erased.username == f"erased-{kofi_id}"
     assert erased.email == ""
     assert not erased.is_active
-    assert authenticate(username="kofi", password=PASSWORD) is None
+    assert authenticate(RequestFactory().post("/"), username="kofi", password=PASSWORD) is None
     assert client.get(reverse("profile")).status_code == 302  # the session ended too
-    assert not Client().login(username=f"erased-{kofi_id}", password=PASSWORD)
+    assert not Client().login(
+        request=RequestFactory().post("/"), username=f"erased-{kofi_id}", password=PASSWORD
+    )
 
 
 # ---------------------------------------------------------------- erasure by an admin
