@@ -115,6 +115,7 @@ def test_the_lockout_speaks_spanish_to_a_spanish_browser(client, grace):
     response = sign_in(client, "grace", PASSWORD, language="es")
     assert response.status_code == 429
     assert '<html lang="es">' in response.content.decode()
+    assert "Demasiados intentos fallidos. Vuelve a intentarlo en 15 minutos" in response.content.decode()
 
 
 @override_settings(PASSWORD_HASHERS=PRODUCTION_HASHERS)
