@@ -631,9 +631,10 @@ def test_the_home_page_sections_cost_the_same_queries_however_much_they_show(
 @pytest.mark.parametrize(
     ("title", "agenda", "message"),
     [
-        ("Two\nlines", "", "This text must be one line."),
-        ("Bell\x07", "", "This text cannot contain control characters."),
-        ("Fine", "Escape \x1b[31m", "This text cannot contain control characters."),
+        # Lucía reads the site in Spanish.
+        ("Two\nlines", "", "Este texto debe ocupar una sola línea."),
+        ("Bell\x07", "", "Este texto no puede contener caracteres de control."),
+        ("Fine", "Escape \x1b[31m", "Este texto no puede contener caracteres de control."),
     ],
 )
 def test_a_title_or_agenda_the_calendar_cannot_carry_is_refused_by_the_form(
