@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from chat import access, presence, protocol, selectors, services, writer
 from chat.groups import room_group
 from chat.sending import Send
-from coaching.lib import realtime
+from coaching.lib import busy, realtime
 from coaching.lib.errors import ChatError, NoAccess
 from coaching.lib.realtime import user_group
 
@@ -100,12 +100,26 @@ class RoomConsumer(realtime.HubSocket):
         if self.revoked:
             return
         with translation.override(self.language):
+            command: protocol.Command | None = None
             try:
                 command = protocol.parse(text_data, bytes_data, extra=self.extra_parsers)
                 await self.dispatch_command(command)
             except ChatError as error:
                 await self.send_frame(protocol.error_frame(error))
-            except Exception:
+            except Exception as error:
+                if busy.pool_exhausted(error):  # retryable, not a fault: one line, no traceback
+                    log.warning("database pool exhausted: a frame in %s answered busy", self.room_key)
+                    await self.send_frame(
+                        protocol.error_frame(
+                            ChatError(
+                                "busy",
+                                busy.busy_message(),
+                                retry_after=busy.RETRY_AFTER_SECONDS,
+                                client_id=str(command.client_id) if command and command.client_id else None,
+                            )
+                        )
+                    )
+                    return
                 log.exception("chat frame failed in %s", self.room_key)
                 await self.send_frame(
                     protocol.error_frame(

@@ -15,6 +15,7 @@ from channels.db import database_sync_to_async
 
 from chat.selectors import message_payload
 from chat.sending import Send, Sent, send_messages
+from coaching.lib import busy
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,10 @@ class _Writer:
             if checked:
                 self.checked_at = now
         except Exception as error:  # the batch's callers hear it; the writer goes on with the next batch
-            log.exception("a batch of %d sends failed", len(batch))
+            if busy.pool_exhausted(error):  # the senders hear `busy` and resend; not a fault
+                log.warning("database pool exhausted: a batch of %d sends answered busy", len(batch))
+            else:
+                log.exception("a batch of %d sends failed", len(batch))
             results = [error] * len(batch)
             self.checked_at = 0.0
         for waiting, result in zip(batch, results, strict=True):

@@ -18,6 +18,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from chat import routing as chat_routing  # noqa: E402
+from coaching.lib.busy import BusySockets  # noqa: E402
 from coaching.live import routing as live_routing  # noqa: E402
 from coaching.notifications import routing as notifications_routing  # noqa: E402
 
@@ -30,6 +31,9 @@ websocket_urlpatterns = (
 application = ProtocolTypeRouter(
     {
         "http": django_application,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # A full database pool during a handshake closes the socket with 4503 (coaching/lib/busy.py).
+        "websocket": BusySockets(
+            AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+        ),
     }
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from email.utils import parseaddr
 from pathlib import Path
@@ -102,6 +103,20 @@ DATABASES: dict[str, dict[str, Any]] = {
         {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "circles.sqlite3"},
     )
 }
+# PostgreSQL: each process borrows connections from its own pool (psycopg_pool) of at most DB_POOL_SIZE,
+# waiting DB_POOL_TIMEOUT seconds for a free one before answering "busy" (coaching/lib/busy.py). Without
+# it every ASGI thread kept its own persistent connection and a busy process held dozens. Size it so that
+# processes × DB_POOL_SIZE stays under PostgreSQL's max_connections (docs/operations.md).
+DB_POOL_SIZE = env_int("DB_POOL_SIZE", 10, minimum=1)
+DB_POOL_TIMEOUT = env_int("DB_POOL_TIMEOUT", 10, minimum=1)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django must not
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "pool": {"min_size": 1, "max_size": DB_POOL_SIZE, "timeout": DB_POOL_TIMEOUT},
+        # Names this process's connections in pg_stat_activity (and lets the load test count them).
+        "application_name": f"circles-{os.getpid()}",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis, when configured, carries the channel layer, the cache and the job queue.

@@ -30,3 +30,6 @@ urlpatterns = [
     path("", include("coaching.notifications.urls")),
     path("", include("coaching.privacy.urls")),
 ]
+
+# A full database pool answers 503 (retryable) rather than 500 (coaching/lib/busy.py).
+handler500 = "coaching.lib.busy.server_error"

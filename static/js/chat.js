@@ -699,7 +699,8 @@
 
   function onError(frame) {
     const item = frame.client_id ? pending.get(frame.client_id) : null;
-    if (frame.code === "rate_limited") {
+    if (frame.code === "rate_limited" || frame.code === "busy") {
+      // Both mean "resend the same client_id after retry_after"; busy is a full database pool.
       // The server may leave out the client_id here; with one send in flight it can only be that one.
       const refused = item || (inFlight && pending.get(inFlight));
       if (!refused) {
