@@ -26,6 +26,7 @@ run: install
 	@# A development VAPID key pair for Web Push (var/vapid.json), made once; production sets WEBPUSH_VAPID_*.
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py vapid_keys --if-missing
 	@echo "Serving the demo at http://127.0.0.1:8000 (demo password: circles-demo)"
+	@[ -n "$${JANUS_URL:-}" ] || echo "Live video: browser to browser (the stage and 6 viewers); set JANUS_URL for everyone (docs/operations.md, The SFU)"
 	@# The worker runs beside daphne (imports, invitations, reminders) and stops with it.
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py run_huey --quiet & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
