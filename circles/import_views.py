@@ -140,7 +140,8 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if not invitations.choose_password(invitation=found, form=form):
             return _link_gone(request, status=410)
-        login(request, user)
+        # Named: with django-axes first among the backends, login() cannot guess which one vouched for them.
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         circle_id = invitations.landing_circle_id(user=user, programme=found.programme)
         return redirect(reverse("circle", args=[circle_id]) if circle_id is not None else reverse("home"))
     return render(
