@@ -47,8 +47,11 @@ def wait_until(condition: Any, timeout: float = 10.0) -> None:
 
 
 def told(words: str) -> Notification:
-    """Grace's notification about the message (the daphne process stored it when the message committed)."""
-    return Notification.objects.get(recipient__username="grace", snippet__contains=words)
+    """Grace's notification about the message, once the daphne process stored it (just after the commit that
+    already showed the message to Kofi)."""
+    found = Notification.objects.filter(recipient__username="grace", snippet__contains=words)
+    wait_until(found.exists)
+    return found.get()
 
 
 def test_a_mention_grace_did_not_see_is_emailed_in_spanish_and_opens_the_message(
