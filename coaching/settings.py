@@ -254,6 +254,12 @@ if not WEBPUSH_VAPID_SUBJECT.startswith(("mailto:", "https://")):
     )
 # Subscriptions must name an https push service; plain http only on loopback, for development and tests.
 WEBPUSH_HTTP_LOOPBACK = DEBUG
+# The push services a subscription may name (a host or a parent domain of it), so the server never
+# posts to an address a browser made up: Chrome/Edge (FCM), Firefox (Mozilla), Safari (Apple), Windows.
+WEBPUSH_SERVICE_HOSTS = env_list(
+    "WEBPUSH_SERVICE_HOSTS",
+    ["fcm.googleapis.com", "push.services.mozilla.com", "push.apple.com", "notify.windows.com"],
+)
 
 # HTTPS: on by default in production (DEBUG off). The proxy in front terminates TLS and says so
 # with X-Forwarded-Proto; only turn HTTPS off for plain-HTTP test servers on loopback.

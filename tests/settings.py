@@ -8,7 +8,7 @@ os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-that-is-long-enough-f
 os.environ.setdefault("CHANNEL_LAYER_PREFIX", f"circles-test-{os.getpid()}")
 
 from coaching.settings import *  # noqa: F403
-from coaching.settings import DATABASES, HUEY, STATIC_ROOT, STORAGES, VAR_DIR
+from coaching.settings import DATABASES, HUEY, STATIC_ROOT, STORAGES, VAR_DIR, WEBPUSH_SERVICE_HOSTS
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 HTTPS = False
@@ -22,6 +22,8 @@ WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 HUEY["immediate"] = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The tests' stand-in push service (real pushes in tests go to a loopback server).
+WEBPUSH_SERVICE_HOSTS = [*WEBPUSH_SERVICE_HOSTS, "push.example"]
 
 # A file, not memory, so a daphne started by a browser test sees the same SQLite test database.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

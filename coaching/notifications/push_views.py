@@ -57,6 +57,12 @@ def _loopback(host: str) -> bool:
         return False
 
 
+def known_push_service(host: str) -> bool:
+    """Whether `host` is one of WEBPUSH_SERVICE_HOSTS or under one of them."""
+    host = host.lower().rstrip(".")
+    return any(host == known or host.endswith("." + known) for known in settings.WEBPUSH_SERVICE_HOSTS)
+
+
 def _key(value: Any, *, size: int) -> str:
     if not isinstance(value, str) or not value or len(value) > MAX_KEY:
         raise BadSubscription(_("This device's push keys are missing or malformed."))
@@ -96,6 +102,8 @@ def parse_subscription(body: bytes) -> tuple[str, str, str]:
     )
     if not host or not secure:
         raise BadSubscription(_("This subscription has no valid push address."))
+    if not (_loopback(host) and settings.WEBPUSH_HTTP_LOOPBACK) and not known_push_service(host):
+        raise BadSubscription(_("This browser's push service is not one this site sends to."))
     keys = data.get("keys")
     if not isinstance(keys, dict):
         raise BadSubscription(_("This device's push keys are missing or malformed."))

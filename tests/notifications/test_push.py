@@ -347,6 +347,33 @@ def test_it_accepts_plain_http_only_on_loopback_in_development(vapid, settings):
     assert subscribe(grace, Browser(endpoint="http://push.example/p").subscription()).status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("endpoint", "accepted"),
+    [
+        ("https://fcm.googleapis.com/fcm/send/abc", True),
+        ("https://updates.push.services.mozilla.com/wpush/v2/abc", True),
+        ("https://web.push.apple.com/abc", True),
+        ("https://wns2-by3p.notify.windows.com/w/?token=abc", True),
+        ("https://169.254.169.254/latest/meta-data/", False),  # the cloud's metadata service
+        ("https://10.0.0.5/internal", False),
+        ("https://localhost/admin", False),
+        ("https://fcm.googleapis.com.evil.example/x", False),
+        ("https://evilfcm.googleapis.com.example/x", False),
+    ],
+)
+def test_it_sends_only_to_known_push_services(vapid, settings, endpoint, accepted):
+    """A made-up endpoint would make the server post wherever a browser says: refused, nothing stored."""
+    settings.WEBPUSH_HTTP_LOOPBACK = False
+    response = subscribe(person("grace"), Browser(endpoint=endpoint).subscription())
+    if accepted:
+        assert response.status_code == 201
+        assert PushSubscription.objects.get().endpoint == endpoint
+    else:
+        assert response.status_code == 400
+        assert response.json()["error"] == "This browser's push service is not one this site sends to."
+        assert not PushSubscription.objects.exists()
+
+
 def test_it_refuses_bad_input_in_the_persons_language(vapid):
     grace = person("grace", language="es")
     response = subscribe(grace, "not json")
