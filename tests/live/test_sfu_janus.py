@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 import pytest
 
@@ -50,6 +51,19 @@ async def test_requests_without_the_api_secret_are_refused(janus):
             await Janus.connect(janus.url, secret=secret)
         assert refused.value.code == 403
         assert "secret" in refused.value.reason
+
+
+def test_the_api_secret_is_not_on_the_command_line(janus):
+    """Any local user reads a command line with `ps`; the secret sits in a file only Janus's user reads."""
+    assert janus.process is not None
+    with open(f"/proc/{janus.process.pid}/cmdline", "rb") as cmdline:
+        args = cmdline.read().split(b"\0")
+    assert not any(janus.secret.encode() in arg for arg in args)
+    path = next(arg for arg in args if arg.startswith(b"--config=")).split(b"=", 1)[1].decode()
+    with open(path) as config:
+        assert f'api_secret = "{janus.secret}"' in config.read()
+    assert os.stat(path).st_mode & 0o077 == 0  # neither group nor others may read it
+    assert os.stat(os.path.dirname(path)).st_mode & 0o077 == 0
 
 
 async def test_joining_a_room_needs_its_pin(janus):
