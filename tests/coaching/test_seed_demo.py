@@ -106,3 +106,23 @@ def test_it_refuses_with_debug_off_unless_forced(settings):
     with pytest.raises(CommandError, match="Refusing to create demo accounts"):
         call_command("seed_demo", stdout=StringIO())
     assert not Programme.objects.exists()
+
+
+def test_json_is_all_that_reaches_stdout_even_when_seeding_prints_emails(settings, monkeypatch, capsys):
+    """Scripts read `seed_demo --json`: console emails sent while seeding go to stderr, not into the JSON."""
+    from django.core.mail import send_mail
+
+    from coaching import demo as demo_data
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    seed_for_real = demo_data.seed_demo
+
+    def seed_and_mail(**kwargs):
+        seed_for_real(**kwargs)
+        send_mail("Kudos from Grace", "Well done", "circles@localhost", ["kofi@example.org"])
+
+    monkeypatch.setattr(demo_data, "seed_demo", seed_and_mail)
+    call_command("seed_demo", "--json", "--force")  # to the real stdout, as a script sees it
+    printed = capsys.readouterr()
+    assert json.loads(printed.out)["admins"] == ["ana.admin"]
+    assert "Kudos from Grace" in printed.err

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import sys
+from contextlib import redirect_stdout
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from coaching import demo as demo_data
 from coaching.accounts.models import User
-from coaching.demo import describe_demo, seed_demo
+from coaching.demo import describe_demo
 
 
 class Command(BaseCommand):
@@ -29,7 +32,9 @@ class Command(BaseCommand):
         if options["if_empty"] and User.objects.exists():
             self.stdout.write("The database already has accounts; no demo data added.")
             return
-        seed_demo(activity=True)
+        # Scripts parse --json from stdout: anything seeding prints (console emails) goes to stderr.
+        with redirect_stdout(sys.stderr):
+            demo_data.seed_demo(activity=True)
         demo = describe_demo()
         if options["json"]:
             self.stdout.write(json.dumps(demo, ensure_ascii=False))
