@@ -12,6 +12,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.health, name="health"),
     path("readyz", views.ready, name="ready"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/profile/", views.profile, name="profile"),
     path(
         "accounts/reset/<uidb64>/<token>/",

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
@@ -49,6 +50,11 @@ def profile(request: AuthenticatedRequest) -> HttpResponse:
         },
         status=400 if form.errors else 200,
     )
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers and feed readers ask for by name: the site's icon."""
+    return redirect(static("img/favicon.svg"), permanent=True)
 
 
 @never_cache
