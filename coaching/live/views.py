@@ -92,7 +92,11 @@ def schedule(request: AuthenticatedRequest, circle_id: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("Scheduled %(count)d session(s) of “%(title)s”; every member sees them in their own time.")
+                ngettext(
+                    "Scheduled %(count)d session of “%(title)s”; every member sees it in their own time.",
+                    "Scheduled %(count)d sessions of “%(title)s”; every member sees them in their own time.",
+                    len(sessions),
+                )
                 % {"count": len(sessions), "title": sessions[0].title},
             )
             return redirect("circle", circle.pk)
@@ -341,7 +345,11 @@ def session_log_commitments(request: AuthenticatedRequest, session_id: int) -> H
         except SessionRuleError as exc:
             error = str(exc)
         else:
-            messages.success(request, _("%(count)d commitment(s) recorded.") % {"count": len(added)})
+            messages.success(
+                request,
+                ngettext("%(count)d commitment recorded.", "%(count)d commitments recorded.", len(added))
+                % {"count": len(added)},
+            )
             return redirect("session_log", session.pk)
     context = _log_context(session, commitment_forms=formset, commitment_error=error)
     return render(request, "live/session_log.html", context, status=400)

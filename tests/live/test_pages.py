@@ -266,6 +266,23 @@ def test_the_coach_schedules_a_weekly_series_from_the_page(client, puentes):
 
 
 @pytest.mark.parametrize(
+    ("weeks", "said"),
+    [
+        (1, "Programada 1 sesión de «Círculo»; cada miembro la ve en su propia hora."),
+        (3, "Programadas 3 sesiones de «Círculo»; cada miembro las ve en su propia hora."),
+    ],
+)
+def test_the_schedule_confirmation_counts_in_words(client, puentes, weeks, said):
+    """Lucía reads Spanish: one session is "1 sesión", never "1 session(s)"."""
+    client.force_login(user("lucia.coach"))
+    form = {"title": "Círculo", "agenda": "", "date": "2027-10-28", "time": "18:00", "duration_minutes": 60}
+    response = client.post(
+        reverse("session_schedule", args=[puentes.pk]), {**form, "weeks": weeks}, follow=True
+    )
+    assert said in response.content.decode()
+
+
+@pytest.mark.parametrize(
     ("date", "time", "message"),
     [
         ("2020-01-01", "10:00", "A session must start in the future."),
@@ -463,6 +480,7 @@ def test_the_coach_corrects_attendance_and_adds_several_commitments_from_the_pag
     page = client.get(reverse("session_log", args=[ended.pk])).content.decode()
     assert "joined by phone" in page
     assert "Three wins" in page
+    assert "2 compromisos registrados." in page  # Lucía reads Spanish; a count in words, not "(s)"
 
 
 def test_a_commitment_without_a_date_or_with_a_past_date_is_sent_back(client, ended):
