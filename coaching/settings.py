@@ -203,6 +203,7 @@ LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
+FORMAT_MODULE_PATH = ["coaching.formats"]  # unambiguous dates in both languages (coaching/formats)
 USE_TZ = True
 
 STATIC_URL = "/static/"

@@ -1,0 +1,10 @@
+"""English: "6 Dec 2026, 11:13", never "12/06/2026 11:13 a.m."."""
+
+DATE_FORMAT = "j M Y"
+SHORT_DATE_FORMAT = "j M Y"
+DATETIME_FORMAT = "j M Y, H:i"
+SHORT_DATETIME_FORMAT = "j M Y, H:i"
+TIME_FORMAT = "H:i"
+MONTH_DAY_FORMAT = "j F"
+YEAR_MONTH_FORMAT = "F Y"
+FIRST_DAY_OF_WEEK = 1  # Monday, as the programme's weeks are counted
