@@ -15,8 +15,8 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -87,7 +87,12 @@ def upload(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
 
 
 def _job_context(*, programme: Programme, job: ImportJob) -> dict[str, Any]:
-    context: dict[str, Any] = {"programme": programme, "job": job, "running": job.status in RUNNING}
+    context: dict[str, Any] = {
+        "programme": programme,
+        "job": job,
+        "running": job.status in RUNNING,
+        "errors": importers.errors_for_reader(job.errors, get_language()),
+    }
     if job.status == ImportJob.Status.READY:
         # Recomputed rather than stored: the dry run is quick, and the model keeps only counts of rows.
         checked = importers.check(job.content, programme=programme)

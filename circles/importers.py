@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -59,6 +60,13 @@ class RowError:
 
     def as_json(self) -> dict[str, int | str]:
         return {"line": self.line, "message": self.message}
+
+
+def errors_for_reader(stored: list[dict[str, Any]], language: str) -> list[RowError]:
+    """A job's stored errors in the reader's language (the uploader's wording where none was kept)."""
+    return [
+        RowError(item["line"], item.get("translations", {}).get(language, item["message"])) for item in stored
+    ]
 
 
 @dataclass(frozen=True)

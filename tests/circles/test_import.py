@@ -254,24 +254,31 @@ def test_it_reports_each_bad_row_with_its_line_number(importer, rows, line, mess
     importer.upload(HEADER + rows)
     job = importer.latest_job()
     assert job.status == ImportJob.Status.INVALID
-    assert {"line": line, "message": message} in job.errors
+    assert {"line": line, "message": message} in as_uploaded(job)
 
     page = importer.page(job).content.decode()
     assert "Nothing was imported. Fix the file and upload it again." in page
     assert f"<tr><td>{line}</td>" in page
 
 
+def as_uploaded(job: ImportJob) -> list[dict[str, object]]:
+    """The stored errors as the uploader reads them (each also keeps its wording in the other languages)."""
+    return [{"line": error["line"], "message": error["message"]} for error in job.errors]
+
+
 def test_it_names_a_missing_column_once(importer):
     importer.upload("email,name,role,languages\na@example.org,A,member,es\n")
     job = importer.latest_job()
     assert job.status == ImportJob.Status.INVALID
-    assert job.errors == [{"line": 1, "message": "Missing column: timezone"}]
+    assert as_uploaded(job) == [{"line": 1, "message": "Missing column: timezone"}]
 
 
 def test_it_refuses_someone_already_enrolled_in_another_role(importer, world):
     importer.upload(HEADER + f"{world.coach.email},Coach,member,UTC,,,\n")
     job = importer.latest_job()
-    assert job.errors == [{"line": 2, "message": "This person already takes part in the programme as coach."}]
+    assert as_uploaded(job) == [
+        {"line": 2, "message": "This person already takes part in the programme as coach."}
+    ]
 
 
 def test_it_counts_every_error_but_stores_the_first_500(importer):
@@ -288,6 +295,20 @@ def test_it_writes_errors_in_the_uploaders_language(importer, world):
     importer.upload(HEADER + "a@example.org,A,member,Marte/Olimpo,,,\n")
     message = importer.latest_job().errors[0]["message"]
     assert message.startswith("«Marte/Olimpo» no es una zona horaria que conozcamos")
+
+
+def test_another_admin_reads_the_errors_in_their_own_language(importer, world):
+    """A Spanish-speaking admin checked the file; an English-speaking one opens the job afterwards."""
+    world.admin.ui_language = "es"
+    world.admin.save()
+    importer.upload(HEADER + "a@example.org,A,member,Marte/Olimpo,,,\n")
+    job = importer.latest_job()
+    assert importer.page(job).content.decode().count("no es una zona horaria que conozcamos") == 1
+    world.admin.ui_language = "en"
+    world.admin.save()
+    page = importer.page(job).content.decode()
+    assert "is not a time zone we know" in page
+    assert "no es una zona horaria" not in page
 
 
 def test_it_creates_nothing_from_a_file_with_errors(importer, world):
@@ -428,7 +449,9 @@ def test_it_checks_again_before_committing_and_stops_if_a_row_became_invalid(imp
 
     job.refresh_from_db()
     assert job.status == ImportJob.Status.INVALID
-    assert job.errors == [{"line": 3, "message": "This person already takes part in the programme as coach."}]
+    assert as_uploaded(job) == [
+        {"line": 3, "message": "This person already takes part in the programme as coach."}
+    ]
     assert people_named("ines@example.org", "yuki@example.org") == 0
 
 
