@@ -12,7 +12,7 @@ from chat.models import Room
 from circles import services
 from circles.models import Circle, Programme
 from coaching.accounts.models import User
-from tests.chat.conftest import post
+from tests.chat.conftest import join, post  # noqa: F401 (join: the chat's socket fixture)
 
 
 def person(username: str) -> User:
