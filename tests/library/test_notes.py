@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from coaching.lib.models import AppendOnlyError
 from coaching.library import notes, selectors
@@ -84,3 +88,21 @@ def test_revisions_are_never_rewritten(place):
         saved.save()
     with pytest.raises(AppendOnlyError):
         NoteRevision.objects.filter(pk=saved.pk).update(text="rewritten")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_saves_at_the_same_moment_from_one_base_are_both_kept_in_order(place):
+    start = Barrier(2)
+
+    def save(user, text):
+        start.wait()
+        try:
+            return notes.save_note(user=user, circle=place.circle, base=0, text=text)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(save, [place.grace, place.kofi], ["Grace's", "Kofi's"]))
+    assert sorted(r.revision.number for r in results if r.revision) == [1, 2]
+    assert sorted(len(r.theirs) for r in results) == [0, 1]  # the later one is told about the earlier
+    assert {r.text for r in selectors.revisions(circle=place.circle)} == {"Grace's", "Kofi's"}
