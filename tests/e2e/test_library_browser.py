@@ -65,7 +65,7 @@ def test_a_message_pinned_in_the_chat_shows_in_every_open_chat_and_in_the_librar
     shared.locator(".chat-body").wait_for(timeout=TIMEOUT)
 
     shared.hover()
-    shared.get_by_role("button", name="Pin").click()
+    shared.get_by_role("button", name="Pin", exact=True).click()
     # Kofi's open chat hears the pin: the message says who pinned it.
     kofi.message("Budget template").locator(".chat-pinned", has_text="pinned by Grace Achieng").wait_for(
         timeout=TIMEOUT
