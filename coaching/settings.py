@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "coaching.matching",
     "coaching.notifications",
     "coaching.privacy",
+    "coaching.library",
     "coaching",
     "circles",
     "chat",

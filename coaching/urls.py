@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("coaching.progress.urls")),
     path("", include("coaching.notifications.urls")),
     path("", include("coaching.privacy.urls")),
+    path("", include("coaching.library.urls")),
 ]
 
 # A full database pool answers 503 (retryable) rather than 500 (coaching/lib/busy.py).

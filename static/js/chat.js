@@ -39,6 +39,11 @@
   if (!configNode) return;
   const config = JSON.parse(configNode.textContent);
   const strings = JSON.parse(document.getElementById("chat-strings").textContent);
+  // The circle library (coaching/library), when the page has it: how to pin, and what is pinned.
+  const libraryNode = document.getElementById("library-config");
+  const library = libraryNode ? JSON.parse(libraryNode.textContent) : null;
+  if (library) Object.assign(strings, library.strings);
+  const pins = new Map(library ? Object.entries(library.pins).map(([id, by]) => [Number(id), by]) : []); // id -> pinner
   const me = config.me;
   const EMOJI = ["👍", "❤️", "😂", "🎉", "🙏", "👏"];
   const PING_EVERY = 25000;
@@ -234,6 +239,9 @@
     time.title = shown.title;
     meta.append(time);
     if (message.edited_at && !message.deleted) meta.append(el("span", "chat-edited", `· ${t("edited")}`));
+    if (pins.has(message.id) && !message.deleted && !message.hidden) {
+      meta.append(el("span", "chat-edited chat-pinned", `· 📌 ${t("library_pinned_by", { name: nameOf(pins.get(message.id)) })}`));
+    }
     li.append(meta);
 
     if (message.reply_to && !message.deleted) li.append(quoteNode(message.reply_to));
@@ -283,6 +291,10 @@
         tools.append(dialogButton(toolButton(t("report"), "report")));
       }
       if (config.hideUrl && !message.hidden) tools.append(dialogButton(toolButton(t("hide"), "hide")));
+      if (library && !message.hidden) {
+        if (!pins.has(message.id)) tools.append(toolButton(t("library_pin"), "pin"));
+        else if (pins.get(message.id) === me.id || config.isCoach) tools.append(toolButton(t("library_unpin"), "unpin"));
+      }
       if (tools.childElementCount) li.append(tools); // a hidden message may leave nothing to do
     }
     markTabbable(li, li === activeItem);
@@ -688,6 +700,9 @@
         break;
       case "reaction":
         applyReaction(frame);
+        break;
+      case "pin":
+        applyPin(frame);
         break;
       case "error":
         onError(frame);
@@ -1201,6 +1216,7 @@
     } else if (action === "toggle-reaction") toggleReaction(id, button.dataset.emoji);
     else if (action === "report") openReport(id, button);
     else if (action === "hide") openHide(id, button);
+    else if (action === "pin" || action === "unpin") togglePin(id, action);
     else if (action === "delete") {
       if (window.confirm(t("confirm_delete")) && !send({ type: "message.delete", message_id: id })) {
         showError(t("offline"));
@@ -1404,6 +1420,28 @@
     });
     // A hide cannot be undone from here: the safe choice takes the focus.
     dialog.querySelector("button.secondary").focus();
+  }
+
+  // ---------------------------------------------------------------- pins (the circle library)
+  // Pinning goes over HTTP; every open chat of the room hears the `pin` frame after the commit.
+  function applyPin(frame) {
+    if (frame.op === "add") pins.set(frame.message_id, frame.pinned_by);
+    else pins.delete(frame.message_id);
+    const message = messages.get(frame.message_id);
+    if (message) fillMessage(nodes.get(message.id), message);
+  }
+
+  async function togglePin(id, action) {
+    let answer;
+    try {
+      answer = await postAction(messageUrl(action === "pin" ? library.pinUrl : library.unpinUrl, id), {});
+    } catch (problem) {
+      showError(problem.message);
+      return;
+    }
+    // The room's frame says the same; this covers a socket that is reconnecting right now.
+    applyPin({ op: action === "pin" ? "add" : "remove", message_id: id, pinned_by: answer.pinned_by });
+    showNotice(t(action === "pin" ? "library_pinned" : "library_unpinned"));
   }
 
   const MUTE_MINUTES = [15, 60, 1440];

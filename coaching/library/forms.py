@@ -1,0 +1,33 @@
+"""The circle notes form: the text (coaching.lib.text's rule) and the revision it was started from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from coaching.lib.text import TextField
+from coaching.library.notes import MAX_NOTE, check_note_text
+
+
+class NoteForm(forms.Form):
+    text = TextField(
+        label=_("Circle notes"),
+        required=False,
+        max_length=MAX_NOTE,
+        strip=False,
+        help_text=_(
+            "Markdown: *emphasis*, lists, quotes, links. Everyone in the circle can edit these notes."
+        ),
+        widget=forms.Textarea(attrs={"rows": 16}),
+    )
+    base = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any] | None:
+        if self.has_error("base"):  # a hidden field's error is not shown beside it: say it for the form
+            self.add_error(None, _("This form is out of date. Open the notes again and redo your change."))
+        return super().clean()
+
+    def clean_text(self) -> str:
+        return check_note_text(self.cleaned_data.get("text") or "")
