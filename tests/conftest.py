@@ -134,7 +134,7 @@ def _daphne(extra_env: dict[str, str]) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     DAPHNES[url] = process
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 90  # generous: a busy 2-core machine starts Django slowly
         while True:
             try:
                 with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:  # noqa: S310

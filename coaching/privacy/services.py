@@ -36,6 +36,7 @@ from circles.models import (
     Programme,
 )
 from coaching.accounts.models import AvailabilityWindow, User
+from coaching.library.models import NoteRevision, Pin
 from coaching.live.models import Attendance, AttendanceSpan, Commitment
 from coaching.notifications.models import Notification, NotificationSettings, PushSubscription
 from coaching.progress.models import CheckIn, CheckInReminder, Concern, ConcernEvent, Goal, Kudos
@@ -253,6 +254,26 @@ def _notification_settings(user: User) -> dict[str, Any]:
     }
 
 
+def _library(user: User) -> dict[str, list[dict[str, Any]]]:
+    """The circle-notes revisions the person saved (each the whole text as they left it) and their pins."""
+    revisions = NoteRevision.objects.filter(author=user).select_related("note__circle").order_by("id")
+    pins = Pin.objects.filter(pinned_by=user).select_related("room__circle", "message").order_by("id")
+    return {
+        "note_revisions": [
+            {"circle": r.note.circle.name, "revision": r.number, "saved": _when(r.created_at), "text": r.text}
+            for r in revisions
+        ],
+        "pins": [
+            {
+                "circle": p.room.circle.name if p.room.circle else None,
+                "message_seq": p.message.seq,
+                "pinned": _when(p.pinned_at),
+            }
+            for p in pins
+        ],
+    }
+
+
 def export_personal_data(*, user: User) -> bytes:
     """A zip of JSON files with everything Circles holds about `user` that is theirs (UTC times)."""
     files = {
@@ -265,6 +286,7 @@ def export_personal_data(*, user: User) -> bytes:
         "kudos.json": _kudos(user),
         "attendance.json": _attendance(user),
         "notifications.json": _notification_settings(user),
+        "library.json": _library(user),
     }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:

@@ -19,6 +19,7 @@ from chat.models import Message, Reaction, Report
 from chat.services import react, report_message
 from circles.models import Circle, Enrolment, Membership, Programme
 from coaching.accounts.models import User
+from coaching.library import notes, pins
 from coaching.live.models import Attendance, Commitment
 from coaching.notifications.models import Notification, NotificationSettings, PushSubscription
 from coaching.privacy.services import export_personal_data
@@ -77,6 +78,9 @@ def lives(harambee: Circle) -> dict[str, Any]:
     PushSubscription.objects.create(
         user=kofi, endpoint="https://push.example/kofi", p256dh="key", auth="secret", label="Kofi's phone"
     )
+    notes.save_note(user=grace, circle=harambee, base=0, text="Grace's agreements")
+    notes.save_note(user=kofi, circle=harambee, base=1, text="Grace's agreements\n\nKofi: we meet on time")
+    pins.pin_message(user=kofi, room=room, message_id=mine.pk)
     return {"message": mine, "concern": concern, "room": room}
 
 
@@ -107,6 +111,7 @@ def test_the_download_holds_each_kind_of_the_persons_data(lives):
         "concerns.json",
         "goals.json",
         "kudos.json",
+        "library.json",
         "messages.json",
         "notifications.json",
         "profile.json",
@@ -129,6 +134,16 @@ def test_the_download_holds_each_kind_of_the_persons_data(lives):
     assert [(a["present"], a["seconds_present"]) for a in files["attendance.json"]] == [(True, 4800)]
     assert files["notifications.json"]["settings"]["daily_digest"] is False
     assert files["notifications.json"]["push_devices"][0]["device"] == "Kofi's phone"
+    (revision,) = files["library.json"]["note_revisions"]  # his save only, not Grace's
+    assert (revision["circle"], revision["revision"]) == ("Harambee", 2)
+    assert revision["text"].endswith("Kofi: we meet on time")
+    assert files["library.json"]["pins"] == [
+        {
+            "circle": "Harambee",
+            "message_seq": lives["message"].seq,
+            "pinned": files["library.json"]["pins"][0]["pinned"],
+        }
+    ]
 
 
 def test_the_download_holds_nothing_private_of_anyone_else(lives):
