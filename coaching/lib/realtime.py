@@ -180,7 +180,8 @@ class _Hub:
     def _watch_connections(self) -> None:
         # Each subscription connection re-subscribes every channel it had when it reconnects (redis-py's own
         # connect callback, registered first); ours runs after it and tells the sockets to resync.
-        assert self.layer is not None
+        if not isinstance(self.layer, RedisPubSubChannelLayer):
+            return  # in-process layers do not reconnect
         for shard in self.layer._get_layer()._shards:
             if shard._pubsub is not None and shard._pubsub.connection is not None:
                 shard._pubsub.connection.register_connect_callback(self._reconnected)
