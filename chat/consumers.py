@@ -32,7 +32,11 @@ class RoomConsumer(realtime.HubSocket):
     # Frame types a subclass adds (type -> parser returning a protocol.Command), e.g. the session frames.
     extra_parsers: dict[str, Any] = {}
     # Group events this socket acts on (type -> handler name); anything else is ignored.
-    group_events: dict[str, str] = {"room.frame": "room_frame", "access.revoked": "access_revoked"}
+    group_events: dict[str, str] = {
+        "room.frame": "room_frame",
+        "access.revoked": "access_revoked",
+        "hub.resync": "resync",
+    }
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         self.socket_id = uuid.uuid4().hex
@@ -189,6 +193,11 @@ class RoomConsumer(realtime.HubSocket):
         """Relay a frame that was encoded once for the whole room."""
         if not self.revoked and event["skip"] != self.socket_id:
             await self.base_send({"type": "websocket.send", "text": event["text"]})
+
+    async def resync(self, event: dict[str, Any]) -> None:
+        """Events may have been lost (Redis came back): the client syncs from its last seq now."""
+        if not self.revoked:
+            await self.send_frame({"type": "resync"})
 
     async def access_revoked(self, event: dict[str, Any]) -> None:
         """The person lost access to a room (or to everything): close with 4403 and hear nothing more."""

@@ -1,4 +1,6 @@
-"""Each room's active mutes, read on every send: cached in Redis (the process's client), else in-process."""
+"""Each room's active mutes, read on every send: cached in Redis (the process's client), else in-process.
+
+While Redis does not answer, mutes are read from the database (the record), never skipped."""
 
 from __future__ import annotations
 
@@ -32,7 +34,11 @@ def _cached(keys: list[str]) -> dict[str, dict[int, dt.datetime]]:
     if client is None:
         return _local().get_many(keys)
     # Our own values only, written by `_store` below.
-    raws: list[bytes | None] = client.mget(keys)  # type: ignore[assignment]
+    try:
+        raws: list[bytes | None] = client.mget(keys)  # type: ignore[assignment]
+    except lib_redis.UNAVAILABLE as error:
+        lib_redis.warn_unavailable("mutes read from the database", error)
+        return {}
     return {key: pickle.loads(raw) for key, raw in zip(keys, raws, strict=True) if raw}  # noqa: S301
 
 
@@ -44,7 +50,10 @@ def _store(values: dict[str, dict[int, dt.datetime]]) -> None:
     pipe = client.pipeline(transaction=False)
     for key, value in values.items():
         pipe.set(key, pickle.dumps(value), ex=TTL_SECONDS)
-    pipe.execute()
+    try:
+        pipe.execute()
+    except lib_redis.UNAVAILABLE as error:
+        lib_redis.warn_unavailable("mutes not cached", error)
 
 
 def active_mutes(room_ids: set[int]) -> Mutes:
@@ -70,4 +79,8 @@ def forget_mutes(room_id: int) -> None:
     if client is None:
         _local().delete(_key(room_id))
     else:
-        client.delete(_key(room_id))
+        try:
+            client.delete(_key(room_id))
+        except lib_redis.UNAVAILABLE as error:
+            # A Redis that restarted has no cache left; one that only stalled keeps it until TTL_SECONDS.
+            lib_redis.warn_unavailable("a room's cached mutes were not dropped", error)

@@ -1,6 +1,8 @@
 """Who is online in a room: one entry per open socket, refreshed by heartbeats, stale after a timeout.
 
 With Redis (several daphne processes) entries live in a sorted set per room; without it, in this process.
+While Redis does not answer, a joining socket is told only about itself and nothing else fails; entries come
+back with the next heartbeat.
 """
 
 from __future__ import annotations
@@ -72,28 +74,47 @@ def _member(user_id: int, socket: str) -> str:
     return f"{user_id}|{socket}"
 
 
-async def online(room: str) -> list[int]:
-    """The ids of people with at least one live socket in the room, ascending."""
+async def _online(room: str) -> list[int]:
     since = time.time() - settings.CHAT_PRESENCE_TIMEOUT_SECONDS
     return sorted({int(member.split("|", 1)[0]) for member in await _store.members(room, since)})
 
 
+async def online(room: str) -> list[int]:
+    """The ids of people with at least one live socket in the room, ascending ([] while Redis is away)."""
+    try:
+        return await _online(room)
+    except lib_redis.UNAVAILABLE as error:
+        lib_redis.warn_unavailable("presence not read", error)
+        return []
+
+
 async def join(room: str, *, user_id: int, socket: str) -> tuple[list[int], bool]:
     """Record a new socket; returns who is online and whether that changed."""
-    before = await online(room)
-    await _store.put(room, _member(user_id, socket), time.time())
-    after = await online(room)
+    try:
+        before = await _online(room)
+        await _store.put(room, _member(user_id, socket), time.time())
+        after = await _online(room)
+    except lib_redis.UNAVAILABLE as error:
+        lib_redis.warn_unavailable("presence not recorded", error)
+        return [user_id], False
     return after, after != before
 
 
 async def heartbeat(room: str, *, user_id: int, socket: str) -> None:
     """Keep a socket's entry fresh (clients ping every 25 s; entries go stale after 60 s)."""
-    await _store.put(room, _member(user_id, socket), time.time())
+    try:
+        await _store.put(room, _member(user_id, socket), time.time())
+    except lib_redis.UNAVAILABLE as error:
+        lib_redis.warn_unavailable("presence not refreshed", error)
 
 
 async def leave(room: str, *, user_id: int, socket: str) -> tuple[list[int], bool]:
-    """Forget a socket; returns who is online and whether that changed."""
-    before = await online(room)
-    await _store.drop(room, _member(user_id, socket))
-    after = await online(room)
+    """Forget a socket; returns who is online and whether that changed (nothing while Redis is away)."""
+    try:
+        before = await _online(room)
+        await _store.drop(room, _member(user_id, socket))
+        after = await _online(room)
+    except lib_redis.UNAVAILABLE as error:
+        lib_redis.warn_unavailable("presence not updated", error)
+        return [], False
     return after, after != before

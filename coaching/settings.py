@@ -21,6 +21,7 @@ from coaching.env import (
     env_str,
     env_vapid_keys,
 )
+from coaching.lib.redis import connection_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -130,9 +131,12 @@ if REDIS_URL:
             # a broadcast is one PUBLISH; Redis keeps no queues (a lost push is recovered by `sync`).
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
-                # redis-py 8 reads with a 5 s socket timeout by default, which broke channels-redis's idle
-                # blocking reads (channels_redis#422); the layer's own timeouts govern instead.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 1000}],
+                # Bounded waits and one retry of a connection that died with a Redis restart, as for our
+                # own clients (coaching/lib/redis.py). The layer reads its subscriptions with short
+                # timeouts of its own, so the socket timeout never fires on an idle subscription.
+                "hosts": [
+                    {"address": REDIS_URL, "max_connections": 1000, **connection_options(for_asyncio=True)}
+                ],
                 "prefix": CHANNEL_LAYER_PREFIX,
             },
         }
@@ -142,6 +146,7 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CHANNEL_LAYER_PREFIX,
+            "OPTIONS": connection_options(for_asyncio=False),
         }
     }
     HUEY = {
@@ -290,7 +295,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # axes says every sign-in at INFO; its failures and lockouts are WARNINGs.
-    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
+    # The channel layer logs every failed read with a traceback while Redis is down: one line instead.
+    "filters": {"redis_outage": {"()": "coaching.lib.redis.OutageFilter"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+        "channels_redis.pubsub": {"filters": ["redis_outage"]},
+    },
 }
 
 # Chat

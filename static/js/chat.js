@@ -691,6 +691,10 @@
           }
         }
         break;
+      case "resync":
+        // The server's Redis came back: pushes may have been lost meanwhile, so catch up from the last seq.
+        requestSync();
+        break;
       case "presence":
         online = new Set(frame.online || []);
         showPresence();

@@ -12,11 +12,13 @@ from typing import Any
 
 import pytest
 from channels.layers import get_channel_layer
-from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer
-from channels_redis.utils import decode_hosts
+from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, RedisSingleShardConnection
+from channels_redis.utils import create_pool, decode_hosts
 from django.conf import settings
+from redis.asyncio.connection import AbstractConnection
 
 from coaching.lib import realtime
+from coaching.lib import redis as lib_redis
 
 
 def test_the_pinned_version_is_the_one_installed() -> None:
@@ -67,3 +69,42 @@ async def test_what_the_publisher_publishes_reaches_a_real_subscriber_of_the_gro
         assert heard == events
     finally:
         await layer.group_discard("hooks.round-trip", channel)
+
+
+def test_a_host_dicts_options_reach_the_layers_connections() -> None:
+    # settings.CHANNEL_LAYERS gives the layer our timeouts and retry through the host dict.
+    options = lib_redis.connection_options(for_asyncio=True)
+    pool = create_pool({"address": "redis://127.0.0.1:6379/3", **options})
+    connection = pool.make_connection()
+    assert connection.socket_timeout == lib_redis.TIMEOUT_SECONDS
+    assert connection.socket_connect_timeout == lib_redis.TIMEOUT_SECONDS
+    assert connection.health_check_interval == lib_redis.HEALTH_CHECK_SECONDS
+    assert connection.retry.get_retries() == 1
+
+
+@pytest.mark.redis
+async def test_the_hub_finds_each_shards_subscription_connection_and_can_watch_it_reconnect() -> None:
+    layer = get_channel_layer()
+    assert isinstance(layer, RedisPubSubChannelLayer)
+    channel = await layer.new_channel()
+    (shard,) = layer._get_layer()._shards
+    assert isinstance(shard, RedisSingleShardConnection)
+    connection = shard._pubsub.connection
+    assert isinstance(connection, AbstractConnection)
+    assert list(inspect.signature(connection.register_connect_callback).parameters) == ["callback"]
+    assert channel.encode() in shard._pubsub.channels  # what redis-py subscribes again on a reconnect
+
+    class Watcher:
+        def __init__(self) -> None:
+            self.called = asyncio.Event()
+
+        def reconnected(self, connection: object) -> None:
+            self.called.set()
+
+    watcher = Watcher()
+    connection.register_connect_callback(watcher.reconnected)
+    await connection.disconnect()
+    # The layer's receive task reconnects (redis-py re-subscribes first), then calls us.
+    await asyncio.wait_for(watcher.called.wait(), timeout=5)
+    await layer.send(channel, {"type": "after"})
+    assert await asyncio.wait_for(layer.receive(channel), timeout=5) == {"type": "after"}
