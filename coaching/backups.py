@@ -159,7 +159,7 @@ def make_backup(*, directory: Path, keep_days: int, now: dt.datetime | None = No
         raise BackupError(f"pg_dump failed: {_first_error(done.stderr)}")
     manifest = {
         "dump": dump.name,
-        "taken_at": now.isoformat().replace("+00:00", "Z"),
+        "taken_at": now.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         "database": source,
         "server_version": server,
         "rows": rows,
