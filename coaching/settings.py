@@ -332,3 +332,17 @@ if JANUS_URL and not JANUS_API_SECRET:
 
 # Progress: an unanswered concern escalates to the programme admins after this many hours.
 PROGRESS_CONCERN_ESCALATION_HOURS = env_int("PROGRESS_CONCERN_ESCALATION_HOURS", 48, minimum=1)
+
+# Backups (deploy/backup, deploy/restore-drill; docs/operations.md, "Backups and restore"): where dumps are
+# written, and how many days each is kept (a backup removes older ones; the newest always stays).
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))
+BACKUP_KEEP_DAYS = env_int("BACKUP_KEEP_DAYS", 30, minimum=1)
+
+# Retention of personal data (coaching/privacy/retention.py, run daily by the worker; docs/operations.md,
+# "Retention"). Notifications are kept at least 30 days: reminders and alerts find "already told" by them.
+RETAIN_NOTIFICATIONS_DAYS = env_int("RETAIN_NOTIFICATIONS_DAYS", 180, minimum=30)
+# Records of emails and pushes sent (keys only); a week's digest and summary must still find theirs.
+RETAIN_DELIVERIES_DAYS = env_int("RETAIN_DELIVERIES_DAYS", 30, minimum=8)
+# Invitations, counted from when they were used or expired; uploaded CSV files of finished imports.
+RETAIN_INVITATIONS_DAYS = env_int("RETAIN_INVITATIONS_DAYS", 30, minimum=0)
+RETAIN_IMPORT_FILES_DAYS = env_int("RETAIN_IMPORT_FILES_DAYS", 30, minimum=0)
