@@ -4,7 +4,7 @@ Two rooms in a dedicated PostgreSQL database (bench_history), one with 1,000 mes
 1,000,000 (100,000 with --quick), bulk-loaded with COPY once and kept between runs. A page of 50 is
 fetched at the newest, middle and oldest positions, through the HTTP API (Django's test Client:
 `GET /api/circles/<id>/messages/?before_seq=N&limit=50`, middleware, session auth and JSON included)
-and through `sync` (a sync batch: `selectors.messages_after(limit=50)`, and `selectors.sync_frames` for a
+and through `sync` (a sync batch: `selectors.messages_after(limit=50)`, and `selectors.sync_page` for a
 client 50 messages behind). The two rooms take turns within every repeat; each figure is a median, and
 the ratio large/small per position has a target of at most 1.5.
 """
@@ -166,7 +166,7 @@ def measure(*, large: int, repeats: int, database_url: str) -> dict[str, Any]:
 
     def catch_up(size: int) -> Callable[[], int]:
         after = rooms[size].last_seq - PAGE
-        return lambda: len(selectors.sync_frames(room_id=rooms[size].pk, after_seq=after)) - 1
+        return lambda: len(selectors.sync_page(room=rooms[size], after_seq=after).messages)
 
     def cases(size: int) -> dict[tuple[str, str], Callable[[], int]]:
         last = rooms[size].last_seq
@@ -177,7 +177,7 @@ def measure(*, large: int, repeats: int, database_url: str) -> dict[str, Any]:
             ("sync batch after_seq", "newest"): batch(size, last - PAGE),
             ("sync batch after_seq", "middle"): batch(size, last // 2),
             ("sync batch after_seq", "oldest"): batch(size, 0),
-            ("sync_frames (50 behind)", "newest"): catch_up(size),
+            ("sync_page (50 behind)", "newest"): catch_up(size),
         }
 
     plan = {size: cases(size) for size in rooms}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 import time
 import uuid
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from channels.db import database_sync_to_async
@@ -25,6 +28,30 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# How many replay pages of one process may wait for or use the database thread at once. The thread runs
+# every database call of the process in turn, so more would not replay faster; it would only make a
+# connect or a send wait behind more pages.
+REPLAY_PAGES_AT_ONCE = 1
+# How many replayed frames a socket sends before letting the event loop run the process's other sockets.
+REPLAY_FRAMES_AT_ONCE = 50
+_replay_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+# Room frames are encoded compactly with "type" first (realtime.encode; payloads start with "id", "seq"),
+# so a replay can tell events about messages, and a new message's seq, without decoding every frame.
+_MESSAGE_EVENT = re.compile(r'\{"type":"(?:message\.new|message\.updated|reaction)"')
+_NEW_MESSAGE_SEQ = re.compile(r'\{"type":"message\.new","message":\{"id":\d+,"seq":(\d+)[,}]')
+
+
+def _replay_turn() -> asyncio.Semaphore:
+    """The running process's turns for replay pages (first come, first served)."""
+    loop = asyncio.get_running_loop()
+    turns = _replay_turns.get(loop)
+    if turns is None:
+        turns = _replay_turns[loop] = asyncio.Semaphore(REPLAY_PAGES_AT_ONCE)
+    return turns
+
 
 class RoomConsumer(realtime.HubSocket):
     """A socket in one room: access checked at connect and again whenever the person's access changes."""
@@ -41,6 +68,8 @@ class RoomConsumer(realtime.HubSocket):
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         self.socket_id = uuid.uuid4().hex
         self.held: list[dict[str, Any]] | None = []  # group events heard before the connect frames went out
+        self.replaying: list[dict[str, Any]] | None = None  # events about messages heard during a replay
+        self.replayed = (0, 0)  # the seqs the last replay sent: (after_seq, last_seq]
         await super().__call__(scope, receive, send)
 
     async def deliver(self, event: dict[str, Any]) -> None:
@@ -141,10 +170,7 @@ class RoomConsumer(realtime.HubSocket):
                 self.last_typing = now
                 await self.broadcast({"type": "typing", "user": self.user.pk}, skip_self=True)
         elif command.type == "sync":
-            for frame in await database_sync_to_async(selectors.sync_frames)(
-                room_id=self.room_id, after_seq=command.seq
-            ):
-                await self.send_frame(frame)
+            await self.replay(after_seq=command.seq)
         elif command.type == "message.send":  # sends waiting together share one commit
             assert command.client_id is not None
             send = Send(
@@ -181,6 +207,36 @@ class RoomConsumer(realtime.HubSocket):
         else:
             raise protocol.ProtocolError("invalid_frame", _("Unknown frame type."))
 
+    async def replay(self, *, after_seq: int) -> None:
+        """Answer `sync` page by page, taking turns with the process's other replays for the database thread.
+
+        Events about messages heard meanwhile wait until `sync.done` and then go out in the order heard,
+        without the `message.new` frames the replay already carried; nothing is lost or sent twice.
+        """
+        self.replaying = []
+        try:
+            cursor, through = after_seq, None
+            while not self.revoked:  # a socket that lost access hears nothing more, not even the rest
+                async with _replay_turn():
+                    page = await database_sync_to_async(selectors.sync_page)(
+                        room=self.room, after_seq=cursor, through_seq=through
+                    )
+                for n, message in enumerate(page.messages, 1):
+                    await self.send_frame({"type": "message.new", "message": message})
+                    cursor = message["seq"]
+                    if n % REPLAY_FRAMES_AT_ONCE == 0 or n == len(page.messages):
+                        await asyncio.sleep(0)  # the process's other sockets go between, not after a page
+                through = page.through_seq
+                self.replayed = (after_seq, cursor)
+                if page.last:
+                    await self.send_frame({"type": "sync.done", "last_seq": cursor})
+                    break
+        finally:
+            held = self.replaying  # what arrives while these go out joins the end: the order stays as heard
+            while held:
+                await self.relay(held.pop(0)["text"])
+            self.replaying = None
+
     async def send_frame(self, frame: dict[str, Any]) -> None:
         await self.send(text_data=realtime.encode(frame))
 
@@ -190,9 +246,21 @@ class RoomConsumer(realtime.HubSocket):
         )
 
     async def room_frame(self, event: dict[str, Any]) -> None:
-        """Relay a frame that was encoded once for the whole room."""
-        if not self.revoked and event["skip"] != self.socket_id:
-            await self.base_send({"type": "websocket.send", "text": event["text"]})
+        """Relay a frame that was encoded once for the whole room; during a replay, see `replay`."""
+        if event["skip"] == self.socket_id:
+            return
+        if self.replaying is not None and _MESSAGE_EVENT.match(event["text"]):
+            self.replaying.append(event)
+            return
+        await self.relay(event["text"])
+
+    async def relay(self, text: str) -> None:
+        if self.revoked:
+            return
+        new = _NEW_MESSAGE_SEQ.match(text)
+        if new and self.replayed[0] < int(new[1]) <= self.replayed[1]:
+            return  # committed before the replay read it, broadcast after: the replay carried it already
+        await self.base_send({"type": "websocket.send", "text": text})
 
     async def resync(self, event: dict[str, Any]) -> None:
         """Events may have been lost (Redis came back): the client syncs from its last seq now."""

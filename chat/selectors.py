@@ -1,70 +1,89 @@
-"""Chat reads: messages in the protocol's shape, history pages, sync batches, unread counts."""
+"""Chat reads: messages in the protocol's shape, history pages, sync pages, unread counts."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from chat.models import Message, Reaction, ReadMarker, Room
 from coaching.accounts.models import User
 
-SYNC_BATCH = 200
+# Messages per database call of a `sync` replay: the longest any other socket of the process waits behind one.
+SYNC_PAGE = 200
 
 
 def message_payload(message: Message, *, reactions: dict[str, list[int]] | None = None) -> dict[str, Any]:
     """A message in the protocol's shape (author must be loaded)."""
-    author = message.author
-    withheld = message.hidden_at is not None  # a hidden message keeps its place, not its text
+    return _payload(vars(message), author=message.author, reactions=reactions)
+
+
+def _payload(
+    row: Mapping[str, Any], *, author: User, reactions: dict[str, list[int]] | None
+) -> dict[str, Any]:
+    # A message's columns by attribute name: a model instance's or a `.values(*_COLUMNS)` row.
+    withheld = row["hidden_at"] is not None  # a hidden message keeps its place, not its text
     payload: dict[str, Any] = {
-        "id": message.pk,
-        "seq": message.seq,
-        "client_id": str(message.client_id),
+        "id": row["id"],
+        "seq": row["seq"],
+        "client_id": str(row["client_id"]),
         "author": {"id": author.pk, "username": author.username, "display_name": author.name},
-        "body": "" if withheld else message.body,
-        "html": "" if withheld else message.html,
-        "reply_to": message.reply_to_id,
-        "created_at": message.created_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+        "body": "" if withheld else row["body"],
+        "html": "" if withheld else row["html"],
+        "reply_to": row["reply_to_id"],
+        "created_at": row["created_at"].astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
     }
-    if message.edited_at is not None:
-        payload["edited_at"] = message.edited_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    if message.deleted_at is not None:
+    if row["edited_at"] is not None:
+        payload["edited_at"] = row["edited_at"].astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    if row["deleted_at"] is not None:
         payload["deleted"] = True
-    if message.hidden_at is not None:
+    if withheld:
         payload["hidden"] = True
     if reactions is not None:
         payload["reactions"] = reactions
     return payload
 
 
-def _reactions_of(messages: list[Message]) -> dict[int, dict[str, list[int]]]:
-    summary: dict[int, dict[str, list[int]]] = {m.pk: {} for m in messages}
+_COLUMNS = (
+    "id", "seq", "client_id", "author_id", "body", "html", "reply_to_id",
+    "created_at", "edited_at", "deleted_at", "hidden_at",
+)  # fmt: skip
+
+
+def _payloads(room: Room, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of `_COLUMNS` in seq order as payloads with their reactions, in two more queries at any count."""
+    if not rows:
+        return []
+    # The page's few authors once, and its reactions by seq range: a model instance per row and an IN list
+    # of ids would cost the process's one database thread several times as much.
+    authors = User.objects.in_bulk({row["author_id"] for row in rows})
+    reactions: dict[int, dict[str, list[int]]] = {row["id"]: {} for row in rows}
     for message_id, emoji, user_id in (
-        Reaction.objects.filter(message__in=messages)
+        Reaction.objects.filter(
+            message__room=room, message__seq__gte=rows[0]["seq"], message__seq__lte=rows[-1]["seq"]
+        )
         .order_by("id")
         .values_list("message_id", "emoji", "user_id")
     ):
-        summary[message_id].setdefault(emoji, []).append(user_id)
-    return summary
+        reactions[message_id].setdefault(emoji, []).append(user_id)
+    return [_payload(row, author=authors[row["author_id"]], reactions=reactions[row["id"]]) for row in rows]
 
 
-def messages_after(*, room: Room, after_seq: int, limit: int = 200) -> list[dict[str, Any]]:
-    """Up to `limit` messages with seq > after_seq, in order (keyset on room + seq)."""
-    messages = list(
-        Message.objects.select_related("author").filter(room=room, seq__gt=after_seq).order_by("seq")[:limit]
-    )
-    reactions = _reactions_of(messages)
-    return [message_payload(m, reactions=reactions[m.pk]) for m in messages]
+def messages_after(
+    *, room: Room, after_seq: int, limit: int = 200, through_seq: int | None = None
+) -> list[dict[str, Any]]:
+    """Up to `limit` messages with seq > after_seq (and <= through_seq), in order (keyset on room + seq)."""
+    messages = Message.objects.filter(room=room, seq__gt=after_seq)
+    if through_seq is not None:
+        messages = messages.filter(seq__lte=through_seq)
+    return _payloads(room, list(messages.order_by("seq").values(*_COLUMNS)[:limit]))
 
 
 def messages_before(*, room: Room, before_seq: int, limit: int = 50) -> list[dict[str, Any]]:
     """Up to `limit` messages with seq < before_seq, oldest first (keyset on room + seq)."""
-    messages = list(
-        Message.objects.select_related("author")
-        .filter(room=room, seq__lt=before_seq)
-        .order_by("-seq")[:limit]
-    )[::-1]
-    reactions = _reactions_of(messages)
-    return [message_payload(m, reactions=reactions[m.pk]) for m in messages]
+    rows = Message.objects.filter(room=room, seq__lt=before_seq).order_by("-seq").values(*_COLUMNS)[:limit]
+    return _payloads(room, list(rows)[::-1])
 
 
 def last_seq(*, room_id: int) -> int:
@@ -72,21 +91,32 @@ def last_seq(*, room_id: int) -> int:
     return int(Room.objects.values_list("last_seq", flat=True).get(pk=room_id))
 
 
-def sync_frames(*, room_id: int, after_seq: int) -> list[dict[str, Any]]:
-    """Every message after `after_seq` as `message.new` frames, in order, then `sync.done`."""
-    room = Room.objects.get(pk=room_id)
-    frames: list[dict[str, Any]] = []
-    cursor = after_seq
-    while True:
-        batch = messages_after(room=room, after_seq=cursor, limit=SYNC_BATCH)
-        frames.extend({"type": "message.new", "message": message} for message in batch)
-        if len(batch) < SYNC_BATCH:
-            break
-        cursor = batch[-1]["seq"]
-    frames.append(
-        {"type": "sync.done", "last_seq": frames[-1]["message"]["seq"] if len(frames) else after_seq}
-    )
-    return frames
+@dataclass(frozen=True)
+class SyncPage:
+    """A page of a `sync` replay: its messages in order, where the replay ends, whether it is the last."""
+
+    messages: list[dict[str, Any]]
+    through_seq: int
+    last: bool
+
+
+def sync_page(*, room: Room, after_seq: int, through_seq: int | None = None) -> SyncPage:
+    """Up to SYNC_PAGE messages with after_seq < seq <= through_seq, in order: one bounded database call.
+
+    The first page (through_seq None) fixes the replay's end at the room's last seq now, so a replay ends even
+    while people keep writing; what commits later reaches the socket live. Seqs are gap-free and a message
+    commits with the room's `last_seq`, so every seq up to that end is there to read.
+    """
+    if through_seq is None:
+        through_seq = last_seq(room_id=room.pk)
+    if after_seq >= through_seq:
+        return SyncPage(messages=[], through_seq=through_seq, last=True)
+    payloads = messages_after(room=room, after_seq=after_seq, through_seq=through_seq, limit=SYNC_PAGE)
+    if not payloads:
+        return SyncPage(messages=[], through_seq=through_seq, last=True)
+    # A short page also ends the replay: nothing to wait for if rows were ever missing.
+    last = payloads[-1]["seq"] >= through_seq or len(payloads) < SYNC_PAGE
+    return SyncPage(messages=payloads, through_seq=through_seq, last=last)
 
 
 def read_seq(*, user: User, room: Room) -> int:

@@ -164,7 +164,7 @@ async def test_sync_replays_what_was_missed_in_order_then_says_done(join, haramb
 
 
 async def test_sync_crosses_batches(join, harambee, monkeypatch):
-    monkeypatch.setattr(selectors, "SYNC_BATCH", 2)
+    monkeypatch.setattr(selectors, "SYNC_PAGE", 2)
     kofi, _ = await join("kofi", harambee)
     for i in range(5):
         await send(kofi, f"m{i}")
