@@ -1,4 +1,4 @@
-"""Search every conversation a person may read (chat.access.readable_rooms), best match first, a page at a time.
+"""Search every conversation a person may read (chat.access.readable_rooms), best first, a page at a time.
 
 On PostgreSQL each message is matched through its stored `search_document` (migration 0004: English or
 Spanish stemming by the language it was sent in, accents ignored when `unaccent` exists, a GIN index), and
@@ -45,10 +45,9 @@ CONFIG_SQL = (
 # The query read by every configuration, OR-ed: each message is matched as its own language reads the words.
 QUERY_SQL = "(" + " || ".join(f"websearch_to_tsquery('{n}'::regconfig, %s)" for n in CONFIGS.values()) + ")"
 HEADLINE_OPTIONS = (
-    f"StartSel={START}, StopSel={STOP}, MaxFragments=2, MaxWords=24, MinWords=8, "
-    'FragmentDelimiter=" … "'
+    f'StartSel={START}, StopSel={STOP}, MaxFragments=2, MaxWords=24, MinWords=8, FragmentDelimiter=" … "'
 )
-# The body escaped before ts_headline (whose parser drops what looks like a tag), unescaped and re-escaped after.
+# The body escaped before ts_headline (whose parser drops what looks like a tag); `highlight` re-escapes it.
 ESCAPED_BODY_SQL = "replace(replace(replace(chat_message.body, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
 
 
@@ -132,10 +131,13 @@ def search(*, user: User, criteria: Criteria, page: int = 1, page_size: int = PA
         criteria,
     )
     postgres = connection.vendor == "postgresql"
+    # Every RawSQL below is this module's constant SQL; the query itself is always a bound parameter.
     params = [query] * len(CONFIGS)
+    ordered: QuerySet[Message]
     if postgres:
-        matches = RawSQL(f"chat_message.search_document @@ {QUERY_SQL}", params, output_field=BooleanField())
-        rank = RawSQL(f"ts_rank(chat_message.search_document, {QUERY_SQL})", params, output_field=FloatField())
+        document = "chat_message.search_document"
+        matches = RawSQL(f"{document} @@ {QUERY_SQL}", params, output_field=BooleanField())  # noqa: S611
+        rank = RawSQL(f"ts_rank({document}, {QUERY_SQL})", params, output_field=FloatField())  # noqa: S611
         ordered = messages.filter(matches).annotate(rank=rank).order_by("-rank", "-created_at", "-id")
     else:
         for word in wanted:
@@ -151,7 +153,7 @@ def search(*, user: User, criteria: Criteria, page: int = 1, page_size: int = PA
     ).filter(pk__in=ids)
     if postgres:
         headline = f"ts_headline({CONFIG_SQL}, {ESCAPED_BODY_SQL}, {QUERY_SQL}, %s)"
-        found = found.annotate(headline=RawSQL(headline, [*params, HEADLINE_OPTIONS]))
+        found = found.annotate(headline=RawSQL(headline, [*params, HEADLINE_OPTIONS]))  # noqa: S611
     by_id = {message.pk: message for message in found}
     hits = []
     for pk in ids:

@@ -7,7 +7,7 @@ and their people, and chat.search searches only those rooms. Admins, who read no
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
@@ -34,7 +34,7 @@ MAX_PAGE = 50  # 1,000 results: past that, narrowing the search serves better th
 
 def conversation_name(room: Room, reader: User) -> str:
     """How the reader calls a room: its circle's name, or "With <the other person>" for a 1:1 thread."""
-    if room.circle_id is not None:
+    if room.circle is not None:
         return str(room.circle.name)
     thread = room.thread
     other = thread.member if thread.coach_id == reader.pk else thread.coach
@@ -52,7 +52,7 @@ def message_url(message: Message) -> str:
 
 
 def people_of(rooms: list[Room], reader: User) -> list[User]:
-    """Everyone who may have written in these rooms: anyone who ever sat in the circles, and the threads' two."""
+    """Who may have written in these rooms: anyone who ever sat in the circles, and each thread's two."""
     circle_ids = [room.circle_id for room in rooms if room.circle_id is not None]
     ids = {reader.pk}
     ids.update(Membership.objects.filter(circle_id__in=circle_ids).values_list("user_id", flat=True))
@@ -69,7 +69,9 @@ class SearchForm(forms.Form):
     conversation = forms.TypedChoiceField(
         label=gettext_lazy("Conversation"), required=False, coerce=int, empty_value=None
     )
-    person = forms.TypedChoiceField(label=gettext_lazy("Written by"), required=False, coerce=int, empty_value=None)
+    person = forms.TypedChoiceField(
+        label=gettext_lazy("Written by"), required=False, coerce=int, empty_value=None
+    )
     since = forms.DateField(
         label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -81,14 +83,18 @@ class SearchForm(forms.Form):
     def __init__(self, *args: Any, rooms: list[Room], reader: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.reader = reader
-        everywhere = [("", _("All my conversations"))]
         named = sorted(((room.pk, conversation_name(room, reader)) for room in rooms), key=lambda c: c[1])
-        self.fields["conversation"].choices = everywhere + named
-        anyone = [("", _("Anyone"))]
-        self.fields["person"].choices = anyone + [(p.pk, p.name) for p in people_of(rooms, reader)]
+        cast(forms.ChoiceField, self.fields["conversation"]).choices = [
+            ("", _("All my conversations")),
+            *named,
+        ]
+        cast(forms.ChoiceField, self.fields["person"]).choices = [
+            ("", _("Anyone")),
+            *((p.pk, p.name) for p in people_of(rooms, reader)),
+        ]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         since, until = data.get("since"), data.get("until")
         if since and until and since > until:
             self.add_error("until", _("The end date cannot be before the start date."))
@@ -140,7 +146,9 @@ def search_page(request: AuthenticatedRequest) -> HttpResponse:
         "hits": hits,
         "error": error,
         "newer": page_link(results.page - 1) if results and results.page > 1 else "",
-        "more": page_link(results.page + 1) if results and results.has_more and results.page < MAX_PAGE else "",
+        "more": page_link(results.page + 1)
+        if results and results.has_more and results.page < MAX_PAGE
+        else "",
     }
     bad = (form.is_bound and not form.is_valid()) or bool(error)
     return render(request, "chat/search.html", context, status=400 if bad else 200)
@@ -150,4 +158,3 @@ def search_url(*, room: Room, query: str) -> str:
     """The search page narrowed to one conversation (the room page's own search box lands here)."""
     params = {"conversation": room.pk, **({"q": query} if query else {})}
     return reverse("search") + "?" + urlencode(params)
-

@@ -292,7 +292,9 @@ _INSERT_BATCH = """
             %s::bigint[], %s::bigint[], %s::uuid[], %s::text[], %s::text[], %s::bigint[], %s::timestamptz[],
             %s::bigint[], %s::text[]
         ) WITH ORDINALITY
-            AS b(room_id, author_id, client_id, body, html, reply_to_id, created_at, session_id, language, ord)
+            AS b(
+                room_id, author_id, client_id, body, html, reply_to_id, created_at, session_id, language, ord
+            )
     ), counts AS (
         SELECT room_id, count(*) AS n FROM batch GROUP BY room_id
     ), next AS (
@@ -315,7 +317,15 @@ def _insert_batch(messages: list[Message]) -> None:
     room the seqs follow the list's order.
     """
     columns = (
-        "room_id", "author_id", "client_id", "body", "html", "reply_to_id", "created_at", "session_id", "language"
+        "room_id",
+        "author_id",
+        "client_id",
+        "body",
+        "html",
+        "reply_to_id",
+        "created_at",
+        "session_id",
+        "language",
     )
     with connection.cursor() as cursor:
         # Both statements in one round trip (Django's psycopg cursors bind parameters on the client side).

@@ -1,4 +1,4 @@
-"""chat.search against the real database: stemming by the message's language, who finds what, filters, snippets."""
+"""chat.search on the real database: stemming by the message's language, who finds what, filters, snippets."""
 
 from __future__ import annotations
 
@@ -126,7 +126,9 @@ def test_a_disabled_account_finds_nothing(chat: Chat):
 def test_readable_rooms_agrees_with_the_access_functions(chat: Chat):
     threads.open_thread(coach=chat.coach, member=chat.members[0])
     threads.open_thread(coach=chat.world.other_coach, member=chat.neighbour)
-    circle_services.remove_member(actor=chat.world.admin, circle=chat.circle, member=chat.members[1], reason="x")
+    circle_services.remove_member(
+        actor=chat.world.admin, circle=chat.circle, member=chat.members[1], reason="x"
+    )
     access_room(chat.world.other_coach, chat.world.second.pk)  # every circle's room exists
     people = [*User.objects.all()]
     rooms = list(Room.objects.select_related("thread"))
@@ -175,7 +177,8 @@ def test_the_snippet_escapes_the_text_and_marks_only_the_matches(chat: Chat):
     say(chat.members[0], chat.room, "plan <script>alert('x')</script> & <b>bold</b> and &lt; typed plan")
     (hit,) = search.search(user=chat.coach, criteria=search.Criteria(query="plan")).hits
     snippet = str(hit.snippet)
-    assert "<script>" not in snippet and "<b>" not in snippet
+    assert "<script>" not in snippet
+    assert "<b>" not in snippet
     assert "&lt;script&gt;" in snippet
     assert "&amp;lt;" in snippet  # typed "&lt;" shows as typed
     assert "<mark>plan</mark>" in snippet
@@ -208,9 +211,7 @@ def test_a_bad_query_is_refused_with_a_reason(chat: Chat, query: str):
 
 def test_the_query_uses_the_gin_index(chat: Chat):
     say(chat.members[0], chat.room, "indexed words")
-    sql = (
-        f"SELECT id FROM chat_message WHERE search_document @@ {search.QUERY_SQL}"  # noqa: S608 - constants
-    )
+    sql = f"SELECT id FROM chat_message WHERE search_document @@ {search.QUERY_SQL}"  # noqa: S608 - constants
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN " + sql, ["words"] * len(search.CONFIGS))
