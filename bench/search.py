@@ -122,7 +122,8 @@ def _people() -> tuple[list[Any], list[Any]]:
         return coaches, members
     services.enrol_many(
         programme=programme,
-        people=[(c, Enrolment.Role.COACH) for c in coaches] + [(m, Enrolment.Role.MEMBER) for m in members],
+        people=[(c, str(Enrolment.Role.COACH)) for c in coaches]
+        + [(m, str(Enrolment.Role.MEMBER)) for m in members],
     )
     with transaction.atomic():
         for index in range(CIRCLES):
@@ -295,7 +296,7 @@ def measure(*, total: int, repeats: int, database_url: str) -> dict[str, Any]:
         }
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_size_pretty(pg_relation_size('chat_message_search_gin'))")
-        index_size = cursor.fetchone()[0]  # type: ignore[index]
+        (index_size,) = cursor.fetchone() or ("?",)
     return {
         "messages": stored,
         "seeding_s": seeding,
