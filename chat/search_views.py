@@ -65,7 +65,12 @@ def people_of(rooms: list[Room], reader: User) -> list[User]:
 class SearchForm(forms.Form):
     """The words and the filters; the choices are only the reader's own conversations and their people."""
 
-    q = LineField(label=gettext_lazy("Words to find"), required=False, max_length=search.MAX_QUERY)
+    q = LineField(
+        label=gettext_lazy("Words to find"),
+        required=False,
+        max_length=search.MAX_QUERY,
+        widget=forms.TextInput(attrs={"type": "search", "enterkeyhint": "search"}),
+    )
     conversation = forms.TypedChoiceField(
         label=gettext_lazy("Conversation"), required=False, coerce=int, empty_value=None
     )

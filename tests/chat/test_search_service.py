@@ -19,8 +19,6 @@ from coaching.lib.errors import ChatError, NoAccess
 from tests.chat.test_api import Chat, chat_fixture, say  # noqa: F401 - fixtures shared with the API tests
 from tests.circles.conftest import world  # noqa: F401
 
-pytestmark = pytest.mark.postgres
-
 
 def speaking(user: User, language: str) -> User:
     user.ui_language = language
@@ -46,6 +44,7 @@ def test_each_message_keeps_its_authors_language_alone_and_in_a_batch(chat: Chat
     assert [alone.language, batch[0].language, batch[1].language] == ["es", "es", "en"]
 
 
+@pytest.mark.postgres
 def test_spanish_is_stemmed_and_accents_do_not_matter(chat: Chat):
     spanish = speaking(chat.members[0], "es")
     say(spanish, chat.room, "Mañana tenemos dos reuniones con el equipo")
@@ -55,6 +54,7 @@ def test_spanish_is_stemmed_and_accents_do_not_matter(chat: Chat):
     assert bodies(chat.coach, "manana equipos") == ["Mañana tenemos dos reuniones con el equipo"]
 
 
+@pytest.mark.postgres
 def test_english_is_stemmed(chat: Chat):
     english = speaking(chat.members[1], "en")
     say(english, chat.room, "We had three meetings about habits")
@@ -63,6 +63,7 @@ def test_english_is_stemmed(chat: Chat):
     assert bodies(chat.coach, "meetings -habits") == []
 
 
+@pytest.mark.postgres
 def test_the_best_match_comes_first(chat: Chat):
     say(chat.members[0], chat.room, "goals")
     say(chat.members[0], chat.room, "goals goals goals: my goals for the quarter")
@@ -209,6 +210,7 @@ def test_a_bad_query_is_refused_with_a_reason(chat: Chat, query: str):
     assert refused.value.detail
 
 
+@pytest.mark.postgres
 def test_the_query_uses_the_gin_index(chat: Chat):
     say(chat.members[0], chat.room, "indexed words")
     sql = f"SELECT id FROM chat_message WHERE search_document @@ {search.QUERY_SQL}"  # noqa: S608 - constants
