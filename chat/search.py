@@ -43,9 +43,12 @@ CONFIG_SQL = (
     + f" ELSE '{OTHER_CONFIG}'::regconfig END"
 )
 # The query read by every configuration, OR-ed: each message is matched as its own language reads the words.
-QUERY_SQL = "(" + " || ".join(f"websearch_to_tsquery('{n}'::regconfig, %s)" for n in CONFIGS.values()) + ")"
+QUERY_CONFIGS = (*CONFIGS.values(), OTHER_CONFIG)
+QUERY_SQL = "(" + " || ".join(f"websearch_to_tsquery('{n}'::regconfig, %s)" for n in QUERY_CONFIGS) + ")"
+# Up to two excerpts around the matches; ShortWord=0 keeps short words ("The") at their edges.
 HEADLINE_OPTIONS = (
-    f'StartSel={START}, StopSel={STOP}, MaxFragments=2, MaxWords=24, MinWords=8, FragmentDelimiter=" … "'
+    f"StartSel={START}, StopSel={STOP}, MaxFragments=2, MaxWords=24, MinWords=8, ShortWord=0, "
+    'FragmentDelimiter=" … "'
 )
 # The body escaped before ts_headline (whose parser drops what looks like a tag); `highlight` re-escapes it.
 ESCAPED_BODY_SQL = "replace(replace(replace(chat_message.body, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
@@ -132,7 +135,7 @@ def search(*, user: User, criteria: Criteria, page: int = 1, page_size: int = PA
     )
     postgres = connection.vendor == "postgresql"
     # Every RawSQL below is this module's constant SQL; the query itself is always a bound parameter.
-    params = [query] * len(CONFIGS)
+    params = [query] * len(QUERY_CONFIGS)
     ordered: QuerySet[Message]
     if postgres:
         document = "chat_message.search_document"
@@ -148,16 +151,16 @@ def search(*, user: User, criteria: Criteria, page: int = 1, page_size: int = PA
     start = (page - 1) * page_size
     ids = list(ordered.values_list("pk", flat=True)[start : start + page_size + 1])
     has_more, ids = len(ids) > page_size, ids[:page_size]
+    # Visible again: a message deleted or hidden since the first query is left out, not shown.
     found = Message.objects.select_related(
         "author", "room__circle", "room__thread__coach", "room__thread__member"
-    ).filter(pk__in=ids)
+    ).filter(pk__in=ids, deleted_at__isnull=True, hidden_at__isnull=True)
     if postgres:
         headline = f"ts_headline({CONFIG_SQL}, {ESCAPED_BODY_SQL}, {QUERY_SQL}, %s)"
         found = found.annotate(headline=RawSQL(headline, [*params, HEADLINE_OPTIONS]))  # noqa: S611
     by_id = {message.pk: message for message in found}
     hits = []
-    for pk in ids:
-        message = by_id[pk]
+    for message in (by_id[pk] for pk in ids if pk in by_id):
         if postgres:
             snippet = highlight(message.headline, escaped=True)  # type: ignore[attr-defined]
         else:

@@ -52,6 +52,8 @@ def test_spanish_is_stemmed_and_accents_do_not_matter(chat: Chat):
     assert bodies(chat.coach, "reunión") == ["Mañana tenemos dos reuniones con el equipo"]
     assert bodies(chat.coach, "reunion") == ["Mañana tenemos dos reuniones con el equipo"]
     assert bodies(chat.coach, "manana equipos") == ["Mañana tenemos dos reuniones con el equipo"]
+    (hit,) = search.search(user=chat.coach, criteria=search.Criteria(query="reunión")).hits
+    assert "<mark>reuniones</mark>" in hit.snippet
 
 
 @pytest.mark.postgres
@@ -61,6 +63,14 @@ def test_english_is_stemmed(chat: Chat):
     say(english, chat.room, "Unrelated")
     assert bodies(chat.coach, "meeting habit") == ["We had three meetings about habits"]
     assert bodies(chat.coach, "meetings -habits") == []
+
+
+@pytest.mark.postgres
+def test_a_message_of_another_language_is_found_by_its_exact_words(chat: Chat):
+    message = say(chat.members[0], chat.room, "Tulikutana jana kwenye mkutano")  # Swahili: no stemmer
+    Message.objects.filter(pk=message.pk).update(language="sw")  # recomputes its search document
+    say(chat.members[0], chat.room, "Nothing here")
+    assert bodies(chat.coach, "mkutano") == ["Tulikutana jana kwenye mkutano"]
 
 
 @pytest.mark.postgres
@@ -216,6 +226,6 @@ def test_the_query_uses_the_gin_index(chat: Chat):
     sql = f"SELECT id FROM chat_message WHERE search_document @@ {search.QUERY_SQL}"  # noqa: S608 - constants
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + sql, ["words"] * len(search.CONFIGS))
+        cursor.execute("EXPLAIN " + sql, ["words"] * len(search.QUERY_CONFIGS))
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "chat_message_search_gin" in plan
