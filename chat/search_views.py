@@ -138,7 +138,7 @@ def search_page(request: AuthenticatedRequest) -> HttpResponse:
             error = exc.detail
     names = {room.pk: conversation_name(room, request.user) for room in rooms}
     hits = [
-        {"hit": hit, "url": message_url(hit.message), "conversation": names[hit.message.room_id]}
+        {"hit": hit, "url": message_url(hit.message), "conversation": names.get(hit.message.room_id, "")}
         for hit in (results.hits if results else [])
     ]
 
