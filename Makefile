@@ -59,15 +59,17 @@ lock: $(BIN)/python
 clean:
 	rm -rf $(VENV) var/*.sqlite3 var/static
 
-# Benchmarks (docs/benchmarks.md): chat fan-out against the baselines, history paging, then live media
+# Benchmarks (docs/benchmarks.md): chat fan-out against the baselines, history paging, search, then live media
 # through Janus. They need PostgreSQL (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres)
 # and redis-server; bench.sfu also needs janus.
 .PHONY: bench bench-quick
 bench: install
 	$(BIN)/python -m bench.chat
 	$(BIN)/python -m bench.history
+	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.sfu
 
 bench-quick: install
 	$(BIN)/python -m bench.chat --quick
 	$(BIN)/python -m bench.history --quick
+	$(BIN)/python -m bench.search --quick

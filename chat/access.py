@@ -6,6 +6,8 @@ room) and is a 404 to views, so ids reveal nothing.
 
 from __future__ import annotations
 
+from django.db.models import Q, QuerySet
+
 from chat.models import Room, Thread
 from circles.access import access_circle, is_coach_of
 from circles.models import Membership
@@ -34,6 +36,18 @@ def access_thread(user: User, thread_id: int) -> Thread:
     if user.pk not in (thread.coach_id, thread.member_id):
         raise NoAccess(4403)
     return thread
+
+
+def readable_rooms(user: User) -> QuerySet[Room]:
+    """Every room `user` may read now: what `access_room` and `access_thread` admit, as one queryset.
+
+    Circles where they hold an admitted seat (a past seat reads nothing), and their 1:1 threads, which stay
+    theirs after the seat that began them ends. Disabled and signed-out people, and admins as such, get none.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return Room.objects.none()
+    admitted = Membership.objects.admitted().filter(user=user).values("circle_id")
+    return Room.objects.filter(Q(circle_id__in=admitted) | Q(thread__coach=user) | Q(thread__member=user))
 
 
 def room_people(room: Room) -> list[User]:

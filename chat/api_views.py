@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from chat import access, moderation, search, selectors, sending, services
+from chat import access, moderation, search_views, selectors, sending, services
 from chat.models import Room
 from circles.access import programme_for_admin
 from coaching.accounts.models import User
@@ -139,24 +139,9 @@ def thread_messages(request: HttpRequest, thread_id: int) -> JsonResponse:
 @login_required
 @require_GET
 def circle_search(request: AuthenticatedRequest, circle_id: int) -> HttpResponse:
-    """A circle's messages matching a query, for its members and coach; the form alone without a query."""
+    """The room page's search box: the search page narrowed to this circle, for its members and coach."""
     room = access.access_room(request.user, circle_id)  # NoAccess is a 404
-    query = request.GET.get("q", "")
-    error, results = "", []
-    try:
-        results = search.search_messages(room=room, query=query)
-    except ChatError as exc:
-        error = exc.detail
-    context = {
-        "circle": room.circle,
-        "query": query.strip()[: search.MAX_QUERY],
-        "error": error,
-        "results": results,
-        "searched": bool(query.strip()) and not error,
-        "max_query": search.MAX_QUERY,
-        "max_results": search.MAX_RESULTS,
-    }
-    return render(request, "chat/search.html", context, status=400 if error else 200)
+    return redirect(search_views.search_url(room=room, query=request.GET.get("q", "")))
 
 
 def _wants_json(request: HttpRequest) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 import uuid
 import weakref
@@ -37,11 +36,6 @@ REPLAY_FRAMES_AT_ONCE = 50
 _replay_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
     weakref.WeakKeyDictionary()
 )
-
-# Room frames are encoded compactly with "type" first (realtime.encode; payloads start with "id", "seq"),
-# so a replay can tell events about messages, and a new message's seq, without decoding every frame.
-_MESSAGE_EVENT = re.compile(r'\{"type":"(?:message\.new|message\.updated|reaction)"')
-_NEW_MESSAGE_SEQ = re.compile(r'\{"type":"message\.new","message":\{"id":\d+,"seq":(\d+)[,}]')
 
 
 def _replay_turn() -> asyncio.Semaphore:
@@ -234,7 +228,7 @@ class RoomConsumer(realtime.HubSocket):
         finally:
             held = self.replaying  # what arrives while these go out joins the end: the order stays as heard
             while held:
-                await self.relay(held.pop(0)["text"])
+                await self.relay(held.pop(0))
             self.replaying = None
 
     async def send_frame(self, frame: dict[str, Any]) -> None:
@@ -249,18 +243,17 @@ class RoomConsumer(realtime.HubSocket):
         """Relay a frame that was encoded once for the whole room; during a replay, see `replay`."""
         if event["skip"] == self.socket_id:
             return
-        if self.replaying is not None and _MESSAGE_EVENT.match(event["text"]):
+        if self.replaying is not None and event.get("about"):
             self.replaying.append(event)
             return
-        await self.relay(event["text"])
+        await self.relay(event)
 
-    async def relay(self, text: str) -> None:
+    async def relay(self, event: dict[str, Any]) -> None:
         if self.revoked:
             return
-        new = _NEW_MESSAGE_SEQ.match(text)
-        if new and self.replayed[0] < int(new[1]) <= self.replayed[1]:
+        if self.replayed[0] < event.get("seq", 0) <= self.replayed[1]:
             return  # committed before the replay read it, broadcast after: the replay carried it already
-        await self.base_send({"type": "websocket.send", "text": text})
+        await self.base_send({"type": "websocket.send", "text": event["text"]})
 
     async def resync(self, event: dict[str, Any]) -> None:
         """Events may have been lost (Redis came back): the client syncs from its last seq now."""

@@ -74,6 +74,9 @@ class Message(models.Model):
     session = models.ForeignKey(
         "live.LiveSession", on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
     )
+    # The author's site language when they sent it: it picks the stemmer of the message's search document
+    # (chat/search.py; on PostgreSQL the generated, GIN-indexed column `search_document`, not a field here).
+    language = models.CharField(max_length=8, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("message")

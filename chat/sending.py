@@ -153,6 +153,7 @@ class Draft:
             reply_to_id=send.reply_to,
             session_id=send.session_id,
             created_at=self.created_at,
+            language=send.author.ui_language,  # picks the stemmer that indexes it for search
         )
 
 
@@ -182,8 +183,8 @@ def check_send_message(*, index: int, lookups: Lookups) -> Draft:
 _INSERT_WITH_NEXT_SEQ = """
     WITH next AS (UPDATE chat_room SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq)
     INSERT INTO chat_message
-        (room_id, seq, author_id, client_id, body, html, reply_to_id, created_at, session_id)
-    SELECT %s, next.last_seq, %s, %s, %s, %s, %s, %s, %s FROM next
+        (room_id, seq, author_id, client_id, body, html, reply_to_id, created_at, session_id, language)
+    SELECT %s, next.last_seq, %s, %s, %s, %s, %s, %s, %s, %s FROM next
     RETURNING id, seq
 """
 
@@ -208,6 +209,7 @@ def _insert(message: Message) -> None:
                     message.reply_to_id,
                     message.created_at,
                     message.session_id,
+                    message.language,
                 ],
             )
             row = cursor.fetchone()
@@ -288,9 +290,11 @@ _INSERT_BATCH = """
     WITH batch AS (
         SELECT * FROM unnest(
             %s::bigint[], %s::bigint[], %s::uuid[], %s::text[], %s::text[], %s::bigint[], %s::timestamptz[],
-            %s::bigint[]
+            %s::bigint[], %s::text[]
         ) WITH ORDINALITY
-            AS b(room_id, author_id, client_id, body, html, reply_to_id, created_at, session_id, ord)
+            AS b(
+                room_id, author_id, client_id, body, html, reply_to_id, created_at, session_id, language, ord
+            )
     ), counts AS (
         SELECT room_id, count(*) AS n FROM batch GROUP BY room_id
     ), next AS (
@@ -298,9 +302,9 @@ _INSERT_BATCH = """
         RETURNING r.id, r.last_seq - counts.n AS base
     )
     INSERT INTO chat_message
-        (room_id, seq, author_id, client_id, body, html, reply_to_id, created_at, session_id)
+        (room_id, seq, author_id, client_id, body, html, reply_to_id, created_at, session_id, language)
     SELECT b.room_id, next.base + row_number() OVER (PARTITION BY b.room_id ORDER BY b.ord), b.author_id,
-        b.client_id, b.body, b.html, b.reply_to_id, b.created_at, b.session_id
+        b.client_id, b.body, b.html, b.reply_to_id, b.created_at, b.session_id, b.language
     FROM batch AS b JOIN next ON next.id = b.room_id
     RETURNING id, seq, author_id, client_id
 """
@@ -312,7 +316,17 @@ def _insert_batch(messages: list[Message]) -> None:
     The room rows are locked in id order first, so two processes writing batches never deadlock; within a
     room the seqs follow the list's order.
     """
-    columns = ("room_id", "author_id", "client_id", "body", "html", "reply_to_id", "created_at", "session_id")
+    columns = (
+        "room_id",
+        "author_id",
+        "client_id",
+        "body",
+        "html",
+        "reply_to_id",
+        "created_at",
+        "session_id",
+        "language",
+    )
     with connection.cursor() as cursor:
         # Both statements in one round trip (Django's psycopg cursors bind parameters on the client side).
         cursor.execute(

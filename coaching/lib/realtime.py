@@ -74,9 +74,24 @@ def encode(frame: dict[str, Any]) -> str:
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
+# Frames about a room's messages: a socket replaying a `sync` holds these until it is done.
+MESSAGE_FRAMES = frozenset({"message.new", "message.updated", "reaction"})
+
+
 def frame_event(frame: dict[str, Any], *, skip: str = "") -> dict[str, Any]:
-    """An event that makes each socket in the group send `frame` (encoded here, once) to its client."""
-    return {"type": "room.frame", "text": encode(frame), "skip": skip}
+    """An event that makes each socket in the group send `frame` (encoded here, once) to its client.
+
+    `about` says whether the frame is about a message, and `seq` is a new message's seq (else 0), so a
+    socket replaying a `sync` can hold or drop it without decoding the text."""
+    kind = frame.get("type")
+    seq = frame["message"]["seq"] if kind == "message.new" else 0
+    return {
+        "type": "room.frame",
+        "text": encode(frame),
+        "skip": skip,
+        "about": kind in MESSAGE_FRAMES,
+        "seq": seq,
+    }
 
 
 class Listener(Protocol):

@@ -245,7 +245,7 @@ def test_the_search_box_above_the_conversation_finds_a_word(people, daphne_serve
     grace.shot("moderation-search-box-360.png")
     box.fill("quokka")
     box.press("Enter")
-    grace.page.wait_for_url(re.compile(r"/circles/\d+/search/\?q=quokka$"))
+    grace.page.wait_for_url(re.compile(r"/search/\?conversation=\d+&q=quokka$"))
     results = grace.page.locator(".search-result")
     assert results.count() == 1
     assert "quokka photo on every slide" in results.inner_text()
