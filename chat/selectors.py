@@ -5,14 +5,42 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from chat.models import Message, Reaction, ReadMarker, Room
+from django.db.models import Prefetch
+from django.urls import reverse
+
+from chat.models import Attachment, Message, Reaction, ReadMarker, Room
 from coaching.accounts.models import User
 
 SYNC_BATCH = 200
+# How a message's files are loaded with it (in upload order): history pages and chat.sending use it.
+FILES = Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
+
+
+def attachment_payload(attachment: Attachment) -> dict[str, Any]:
+    """A file in the protocol's shape: what a card or a thumbnail shows, and where to fetch it."""
+    return {
+        "id": str(attachment.key),
+        "name": attachment.name,
+        "type": attachment.content_type,
+        "kind": attachment.kind,
+        "size": attachment.size,
+        "url": reverse("chat_file", args=[attachment.key]),
+        "thumb_url": reverse("chat_file_thumb", args=[attachment.key]) if attachment.thumb else None,
+        "width": attachment.width,
+        "height": attachment.height,
+    }
+
+
+def _loaded_files(message: Message) -> list[Attachment]:
+    """The message's files if they were loaded with it (selectors.FILES), else none: never a query here."""
+    # Django keeps prefetched rows in this cache; a message loaded without FILES (the send path's file-less
+    # messages, edits) has no entry, and asking the related manager would cost a query per message.
+    cache: dict[str, Any] = getattr(message, "_prefetched_objects_cache", {})
+    return list(cache.get("attachments", ()))
 
 
 def message_payload(message: Message, *, reactions: dict[str, list[int]] | None = None) -> dict[str, Any]:
-    """A message in the protocol's shape (author must be loaded)."""
+    """A message in the protocol's shape (author must be loaded; its files, if loaded with FILES)."""
     author = message.author
     withheld = message.hidden_at is not None  # a hidden message keeps its place, not its text
     payload: dict[str, Any] = {
@@ -25,6 +53,9 @@ def message_payload(message: Message, *, reactions: dict[str, list[int]] | None 
         "reply_to": message.reply_to_id,
         "created_at": message.created_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
     }
+    files = [] if withheld or message.deleted_at is not None else _loaded_files(message)
+    if files:
+        payload["attachments"] = [attachment_payload(a) for a in files]
     if message.edited_at is not None:
         payload["edited_at"] = message.edited_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
     if message.deleted_at is not None:
@@ -50,7 +81,10 @@ def _reactions_of(messages: list[Message]) -> dict[int, dict[str, list[int]]]:
 def messages_after(*, room: Room, after_seq: int, limit: int = 200) -> list[dict[str, Any]]:
     """Up to `limit` messages with seq > after_seq, in order (keyset on room + seq)."""
     messages = list(
-        Message.objects.select_related("author").filter(room=room, seq__gt=after_seq).order_by("seq")[:limit]
+        Message.objects.select_related("author")
+        .prefetch_related(FILES)
+        .filter(room=room, seq__gt=after_seq)
+        .order_by("seq")[:limit]
     )
     reactions = _reactions_of(messages)
     return [message_payload(m, reactions=reactions[m.pk]) for m in messages]
@@ -60,6 +94,7 @@ def messages_before(*, room: Room, before_seq: int, limit: int = 50) -> list[dic
     """Up to `limit` messages with seq < before_seq, oldest first (keyset on room + seq)."""
     messages = list(
         Message.objects.select_related("author")
+        .prefetch_related(FILES)
         .filter(room=room, seq__lt=before_seq)
         .order_by("-seq")[:limit]
     )[::-1]
