@@ -101,8 +101,12 @@ def _serve(request: HttpRequest, key: uuid.UUID, *, thumb: bool) -> HttpResponse
                 _signed_url(storage, name, content_type=content_type, disposition=disposition)
             )
         )
+    try:
+        stored = storage.open(name, "rb")
+    except FileNotFoundError:  # the bytes are gone (a restore without the files): nothing to show
+        raise NoAccess(4404) from None
     response = FileResponse(
-        storage.open(name, "rb"),
+        stored,
         content_type=content_type,
         as_attachment=not inline,
         filename=attachment.name,

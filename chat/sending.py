@@ -80,13 +80,10 @@ def text_or_refuse(value: str, *, multiline: bool = False) -> str:
         raise ChatError("invalid_frame", error.messages[0]) from None
 
 
-def clean_body(body: str, *, may_be_empty: bool = False) -> str:
-    """The body without surrounding blanks, line breaks as \\n; ChatError when empty, too long or not text.
-
-    A message with files may have no text (`may_be_empty`): the files are what it says.
-    """
+def clean_body(body: str) -> str:
+    """The body without surrounding blanks, line breaks as \\n; ChatError when empty, too long or not text."""
     body = text_or_refuse(body, multiline=True).strip()
-    if not body and not may_be_empty:
+    if not body:
         raise ChatError("invalid_frame", _("A message cannot be empty."))
     if len(body) > MAX_BODY:
         raise ChatError("too_long", _("A message can be at most %(max)d characters.") % {"max": MAX_BODY})
@@ -199,7 +196,8 @@ def check_send_message(*, index: int, lookups: Lookups) -> Draft:
             _("You are sending messages too fast; try again in %(s)d s.") % {"s": wait},
             retry_after=wait,
         )
-    body = clean_body(send.body, may_be_empty=bool(send.attachments))
+    # A message with files may have no text: the files are what it says.
+    body = clean_body(send.body) if send.body.strip() or not send.attachments else ""
     if send.attachments:
         _check_attachments(send=send, uploads=lookups.uploads)
     _check_not_muted(user=send.author, mutes=lookups.mutes.get(send.room.pk, {}))
