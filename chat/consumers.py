@@ -174,6 +174,7 @@ class RoomConsumer(realtime.HubSocket):
                 body=command.body,
                 reply_to=command.reply_to,
                 session_id=self.session_id,
+                attachments=command.attachments,
                 language=self.language,
                 limited=True,
             )

@@ -1,8 +1,12 @@
-"""Rooms and what is said in them: messages with a gap-free per-room seq, edits, reactions, reads, reports."""
+"""Rooms and what is said in them: messages with a gap-free per-room seq, edits, reactions, reads, reports,
+attachments."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
+from django.core.files.storage import Storage, storages
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -182,3 +186,44 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"report of {self.message_id} ({self.status})"
+
+
+def attachment_storage() -> Storage:
+    """The storage the attachments live in (settings.STORAGES["attachments"]: local files or S3)."""
+    return storages["attachments"]
+
+
+class Attachment(models.Model):
+    """A file shared in a room: uploaded unbound (`message` empty) by its uploader, then bound by one send.
+
+    `key` names it in frames and URLs; the stored file's name is random and says nothing about the upload.
+    """
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", _("image")
+        AUDIO = "audio", _("audio")
+        FILE = "file", _("file")
+
+    key = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="attachments")
+    uploader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    file = models.FileField(storage=attachment_storage, max_length=200)
+    thumb = models.FileField(storage=attachment_storage, max_length=200, blank=True)
+    name = models.CharField(_("name"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    size = models.PositiveBigIntegerField()
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        indexes = [models.Index(fields=["room", "-created_at"], name="attachment_room_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.name} in {self.room_id}"

@@ -103,6 +103,24 @@ def _strings(*, kind: str) -> dict[str, str]:
         "muted_until": _("muted until %(time)s"),
         "muted_notice": _("%(name)s is muted until %(time)s."),
         "action_failed": _("That did not work. Check your connection and try again."),
+        "uploading": _("uploading… %(percent)s"),
+        "uploaded": _("ready to send"),
+        "cancel_upload": _("Cancel %(name)s"),
+        "remove_file": _("Remove %(name)s"),
+        "upload_failed": _("%(name)s could not be uploaded: %(reason)s"),
+        "wait_for_uploads": _("Wait until your files have uploaded, or cancel them."),
+        "file_too_large": _("%(name)s is too large: a file can be at most %(mb)s MB."),
+        "too_many_files": _("A message can carry at most %(max)s files."),
+        "open_image": _("Open the image %(name)s"),
+        "download": _("Download %(name)s"),
+        "kind_pdf": _("PDF document"),
+        "kind_document": _("Document"),
+        "kind_spreadsheet": _("Spreadsheet"),
+        "kind_presentation": _("Presentation"),
+        "kind_text": _("Text"),
+        "kind_audio": _("Voice note"),
+        "kind_image": _("Image"),
+        "kind_file": _("File"),
     }
 
 
@@ -129,6 +147,7 @@ def room_ui(
     socket_path: str,
     history_url: str | None,
     thread_start_url: str | None = None,
+    upload_url: str | None = None,
 ) -> dict[str, Any]:
     """Context for chat/room.html: the client's config (people, latest messages, read marker) and strings."""
     user = request.user
@@ -163,6 +182,10 @@ def room_ui(
         "messages": messages,
         "hasMore": bool(messages) and messages[0]["seq"] > 1,
         "threadStartUrl": thread_start_url,
+        # Attachments (chat.attachments): where files go before the send names them, and the limits.
+        "uploadUrl": upload_url,
+        "maxFileBytes": settings.CHAT_FILE_MAX_MB * 1024 * 1024,
+        "maxFiles": settings.CHAT_FILES_PER_MESSAGE,
         "threadTargets": targets,
         # Moderation and search exist for circles only; a thread's two people have neither.
         **(
@@ -186,6 +209,7 @@ def circle_room_ui(request: AuthenticatedRequest, *, circle: Circle) -> dict[str
         socket_path=f"/ws/circles/{circle.pk}/",
         history_url=f"/api/circles/{circle.pk}/messages/",
         thread_start_url=reverse("chat_start_thread", args=[circle.pk]),
+        upload_url=reverse("api_circle_upload", args=[circle.pk]),
     )
 
 
@@ -204,6 +228,7 @@ def thread_page(request: AuthenticatedRequest, thread_id: int) -> HttpResponse:
         room=thread.room,
         socket_path=f"/ws/threads/{thread.pk}/",
         history_url=reverse("api_thread_messages", args=[thread.pk]),
+        upload_url=reverse("api_thread_upload", args=[thread.pk]),
     )
     return render(
         request, "chat/thread.html", {**context, "thread": thread, "other": other, "people": people}

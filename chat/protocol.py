@@ -32,6 +32,7 @@ class Command:
     user: int = 0
     to: int = 0
     data: dict[str, Any] | None = None
+    attachments: tuple[uuid.UUID, ...] = ()
 
 
 def _int(frame: dict[str, Any], name: str, *, required: bool = True, minimum: int = 0) -> int | None:
@@ -53,6 +54,25 @@ def _str(frame: dict[str, Any], name: str) -> str:
     return value
 
 
+def _attachments(frame: dict[str, Any], raw_id: str | None) -> tuple[uuid.UUID, ...]:
+    """The optional `attachments`: a list of distinct upload ids (UUIDs), in the order they are shown."""
+    value = frame.get("attachments", [])
+    refusal = ProtocolError("invalid_frame", _("“attachments” must be a list of file ids."), client_id=raw_id)
+    if not isinstance(value, list):
+        raise refusal
+    keys: list[uuid.UUID] = []
+    for item in value:
+        try:
+            key = uuid.UUID(item) if isinstance(item, str) else None
+        except ValueError:
+            key = None
+        if key is None:
+            raise refusal
+        if key not in keys:
+            keys.append(key)
+    return tuple(keys)
+
+
 def _send(frame: dict[str, Any]) -> Command:
     raw_id = frame.get("client_id")
     try:
@@ -69,6 +89,7 @@ def _send(frame: dict[str, Any]) -> Command:
         client_id=client_id,
         body=body,
         reply_to=_int(frame, "reply_to", required=False, minimum=1),
+        attachments=_attachments(frame, raw_id),
     )
 
 

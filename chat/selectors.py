@@ -3,24 +3,57 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from chat.models import Message, Reaction, ReadMarker, Room
+from django.db.models import Prefetch
+from django.urls import reverse
+
+from chat.models import Attachment, Message, Reaction, ReadMarker, Room
 from coaching.accounts.models import User
 
 # Messages per database call of a `sync` replay: the longest any other socket of the process waits behind one.
 SYNC_PAGE = 200
+# How a message's files are loaded with it (in upload order), where a message is loaded as a model (the send
+# path's messages with files); history and sync pages load their files by seq range instead (`_payloads`).
+FILES = Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
+
+
+def attachment_payload(attachment: Attachment) -> dict[str, Any]:
+    """A file in the protocol's shape: what a card or a thumbnail shows, and where to fetch it."""
+    return {
+        "id": str(attachment.key),
+        "name": attachment.name,
+        "type": attachment.content_type,
+        "kind": attachment.kind,
+        "size": attachment.size,
+        "url": reverse("chat_file", args=[attachment.key]),
+        "thumb_url": reverse("chat_file_thumb", args=[attachment.key]) if attachment.thumb else None,
+        "width": attachment.width,
+        "height": attachment.height,
+    }
+
+
+def _loaded_files(message: Message) -> list[Attachment]:
+    """The message's files if they were loaded with it (selectors.FILES), else none: never a query here."""
+    # Django keeps prefetched rows in this cache; a message loaded without FILES (the send path's file-less
+    # messages, edits) has no entry, and asking the related manager would cost a query per message.
+    cache: dict[str, Any] = getattr(message, "_prefetched_objects_cache", {})
+    return list(cache.get("attachments", ()))
 
 
 def message_payload(message: Message, *, reactions: dict[str, list[int]] | None = None) -> dict[str, Any]:
-    """A message in the protocol's shape (author must be loaded)."""
-    return _payload(vars(message), author=message.author, reactions=reactions)
+    """A message in the protocol's shape (author must be loaded; its files, if loaded with FILES)."""
+    return _payload(vars(message), author=message.author, reactions=reactions, files=_loaded_files(message))
 
 
 def _payload(
-    row: Mapping[str, Any], *, author: User, reactions: dict[str, list[int]] | None
+    row: Mapping[str, Any],
+    *,
+    author: User,
+    reactions: dict[str, list[int]] | None,
+    files: Sequence[Attachment] = (),
 ) -> dict[str, Any]:
     # A message's columns by attribute name: a model instance's or a `.values(*_COLUMNS)` row.
     withheld = row["hidden_at"] is not None  # a hidden message keeps its place, not its text
@@ -34,6 +67,8 @@ def _payload(
         "reply_to": row["reply_to_id"],
         "created_at": row["created_at"].astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
     }
+    if files and not withheld and row["deleted_at"] is None:  # a withdrawn message's files go with its text
+        payload["attachments"] = [attachment_payload(a) for a in files]
     if row["edited_at"] is not None:
         payload["edited_at"] = row["edited_at"].astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
     if row["deleted_at"] is not None:
@@ -52,7 +87,7 @@ _COLUMNS = (
 
 
 def _payloads(room: Room, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows of `_COLUMNS` in seq order as payloads with their reactions, in two more queries at any count."""
+    """Rows of `_COLUMNS` in seq order as payloads with their reactions and files, in three more queries."""
     if not rows:
         return []
     # The page's few authors once, and its reactions by seq range: a model instance per row and an IN list
@@ -67,7 +102,20 @@ def _payloads(room: Room, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         .values_list("message_id", "emoji", "user_id")
     ):
         reactions[message_id].setdefault(emoji, []).append(user_id)
-    return [_payload(row, author=authors[row["author_id"]], reactions=reactions[row["id"]]) for row in rows]
+    files: dict[int, list[Attachment]] = {}
+    for attachment in Attachment.objects.filter(
+        room=room, message__seq__gte=rows[0]["seq"], message__seq__lte=rows[-1]["seq"]
+    ).order_by("id"):
+        files.setdefault(attachment.message_id or 0, []).append(attachment)
+    return [
+        _payload(
+            row,
+            author=authors[row["author_id"]],
+            reactions=reactions[row["id"]],
+            files=files.get(row["id"], ()),
+        )
+        for row in rows
+    ]
 
 
 def messages_after(

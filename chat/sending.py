@@ -1,11 +1,14 @@
 """The one way to post chat messages: `send_messages`, for the socket (through chat.writer), tests, demo data
 and benchmarks alike.
 
-Each send goes `check_send_message` (rate limit, body, mute, reply target; access was checked when the
-socket or page opened the room) → `do_send_messages` (the passing ones in one transaction, one statement on
-PostgreSQL) → one `send_event_on_commit` with every new message's `message.new` frame, and, after the same
-commit, one `chat.tasks.notify_about_message` enqueued per new message that can tell someone (a mention, a
-reply, a 1:1 thread; chat.notifying). Plain circle messages enqueue nothing.
+Each send goes `check_send_message` (rate limit, body, mute, reply target, its files; access was checked
+when the socket or page opened the room) → `do_send_messages` (the passing ones in one transaction, one
+statement on PostgreSQL) → one `send_event_on_commit` with every new message's `message.new` frame, and,
+after the same commit, one `chat.tasks.notify_about_message` enqueued per new message that can tell someone
+(a mention, a reply, a 1:1 thread; chat.notifying). Plain circle messages enqueue nothing.
+
+A send may name attachments (chat.attachments uploads): only its author's own unsent uploads in that room,
+bound to the message in the same transaction that stores it. Messages without files pay nothing for this.
 """
 
 from __future__ import annotations
@@ -17,18 +20,20 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from chat import ratelimit, tasks
 from chat.access import room_people
 from chat.groups import room_group
-from chat.models import Mention, Message, Room
+from chat.models import Attachment, Mention, Message, Room
 from chat.mutes import active_mutes
 from chat.notifying import may_notify
-from chat.selectors import message_payload
+from chat.selectors import FILES, message_payload
 from coaching.accounts.models import User
 from coaching.lib.errors import ChatError
 from coaching.lib.markdown import render
@@ -50,6 +55,7 @@ class Send:
     session_id: int | None = None
     language: str | None = None  # None: refusals speak the language active where the batch runs
     limited: bool = False  # sends from a socket are rate-limited; seeding and tests are not
+    attachments: tuple[uuid.UUID, ...] = ()  # keys of the author's uploads to this room, in order
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,15 @@ class Lookups:
         ids = {send.reply_to for send in self.sends if send.reply_to is not None}
         return dict(Message.objects.filter(pk__in=ids).values_list("pk", "room_id"))
 
+    @functools.cached_property
+    def uploads(self) -> dict[uuid.UUID, tuple[int, int, uuid.UUID | None]]:
+        """Per named upload: its uploader, its room, and the client_id of the message it is bound to."""
+        keys = {key for send in self.sends for key in send.attachments}
+        rows = Attachment.objects.filter(key__in=keys).values_list(
+            "key", "uploader_id", "room_id", "message__client_id"
+        )
+        return {key: (uploader, room, bound_to) for key, uploader, room, bound_to in rows}
+
     def people(self, room: Room) -> dict[str, User]:
         """The room's people by username (to resolve @mentions)."""
         if room.pk not in self.people_by_room:
@@ -129,6 +144,21 @@ def _check_not_muted(*, user: User, mutes: dict[int, dt.datetime]) -> None:
         raise ChatError(
             "forbidden", _("The coach has paused your messages here until %(time)s.") % {"time": shown}
         )
+
+
+def _check_attachments(*, send: Send, uploads: dict[uuid.UUID, tuple[int, int, uuid.UUID | None]]) -> None:
+    """Each file is the author's own upload to this room, unsent (or sent by this very send: a retry)."""
+    if len(send.attachments) > settings.CHAT_FILES_PER_MESSAGE:
+        raise ChatError(
+            "invalid_frame",
+            _("A message can carry at most %(max)d files.") % {"max": settings.CHAT_FILES_PER_MESSAGE},
+        )
+    for key in send.attachments:
+        uploader, room, bound_to = uploads.get(key, (None, None, None))
+        if uploader != send.author.pk or room != send.room.pk or bound_to not in (None, send.client_id):
+            raise ChatError(
+                "not_found", _("One of the files is not an upload of yours to this conversation.")
+            )
 
 
 @dataclass(frozen=True)
@@ -167,7 +197,10 @@ def check_send_message(*, index: int, lookups: Lookups) -> Draft:
             _("You are sending messages too fast; try again in %(s)d s.") % {"s": wait},
             retry_after=wait,
         )
-    body = clean_body(send.body)
+    # A message with files may have no text: the files are what it says.
+    body = clean_body(send.body) if send.body.strip() or not send.attachments else ""
+    if send.attachments:
+        _check_attachments(send=send, uploads=lookups.uploads)
     _check_not_muted(user=send.author, mutes=lookups.mutes.get(send.room.pk, {}))
     if send.reply_to is not None and lookups.reply_rooms.get(send.reply_to) != send.room.pk:
         raise ChatError("not_found", _("The message you reply to is not in this room."))
@@ -228,6 +261,23 @@ def _insert(message: Message) -> None:
     message.save(force_insert=True)
 
 
+class _FilesTaken(DatabaseError):
+    """A named upload was bound by another send meanwhile: the transaction rolls back."""
+
+
+def _bind(draft: Draft, message: Message) -> None:
+    """Bind the send's uploads to the stored message (in its transaction); load them for its payload."""
+    keys = draft.send.attachments
+    if not keys:
+        return
+    bound = Attachment.objects.filter(
+        key__in=keys, uploader_id=message.author_id, room_id=message.room_id, message__isnull=True
+    ).update(message=message)
+    if bound != len(set(keys)):
+        raise _FilesTaken
+    prefetch_related_objects([message], FILES)
+
+
 def _new_message_events(messages: list[Message]) -> list[Event]:
     return [
         (room_group(m.room_id), frame_event({"type": "message.new", "message": message_payload(m)}))
@@ -253,7 +303,12 @@ def _notify_on_commit(drafts: Sequence[Draft], messages: Sequence[Message]) -> N
 
 
 def _repeat(author: User, room: Room, client_id: uuid.UUID, body: str) -> Sent | None:
-    existing = Message.objects.select_related("author").filter(author=author, client_id=client_id).first()
+    existing = (
+        Message.objects.select_related("author")
+        .prefetch_related(FILES)
+        .filter(author=author, client_id=client_id)
+        .first()
+    )
     if existing is None:
         return None
     if existing.room_id != room.pk or existing.body != body:
@@ -267,12 +322,16 @@ def _write(draft: Draft) -> Sent:
     # The common case on PostgreSQL is one autocommitted statement; mentions (and SQLite, and callers already
     # inside a transaction, who need a savepoint) take a transaction.
     single_statement = (
-        connection.vendor == "postgresql" and not draft.mentioned and not connection.in_atomic_block
+        connection.vendor == "postgresql"
+        and not draft.mentioned
+        and not draft.send.attachments
+        and not connection.in_atomic_block
     )
     try:
         with contextlib.nullcontext() if single_statement else transaction.atomic():
             _insert(message)
             Mention.objects.bulk_create([Mention(message=message, user=user) for user in draft.mentioned])
+            _bind(draft, message)
             send_event_on_commit(_new_message_events([message]))
             _notify_on_commit([draft], [message])
     except IntegrityError:
@@ -281,6 +340,8 @@ def _write(draft: Draft) -> Sent:
         if repeat is None:
             raise
         return repeat
+    except _FilesTaken:
+        raise ChatError("conflict", _("One of the files was just sent with another message.")) from None
     draft.send.room.last_seq = message.seq
     return Sent(message, created=True)
 
@@ -357,6 +418,8 @@ def _write_all(drafts: list[Draft]) -> list[Sent]:
         Mention.objects.bulk_create(
             [Mention(message=messages[i], user=user) for i in order for user in drafts[i].mentioned]
         )
+        for i in order:
+            _bind(drafts[i], messages[i])
         send_event_on_commit(_new_message_events([messages[i] for i in order]))
         _notify_on_commit([drafts[i] for i in order], [messages[i] for i in order])
     for i in order:

@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat.access import is_room_coach, room_people
+from chat.attachments import delete_files_of
 from chat.groups import room_group
-from chat.models import Mention, Message, MessageEdit, Mute, Reaction, ReadMarker, Report, Room
+from chat.models import Attachment, Mention, Message, MessageEdit, Mute, Reaction, ReadMarker, Report, Room
 from chat.mutes import forget_mutes
 from chat.notifying import conversation_of
 from chat.selectors import message_payload
@@ -100,10 +101,11 @@ def check_delete_message(*, user: User, room: Room, message: Message) -> None:
 
 
 def do_delete_message(*, message: Message) -> None:
-    """Blank the text and drop its history; the row keeps its place in the sequence as a tombstone."""
+    """Blank the text, drop its history and files; the row keeps its place in the sequence as a tombstone."""
     message.body, message.html, message.deleted_at = "", "", timezone.now()
     message.save(update_fields=["body", "html", "deleted_at"])
     message.edits.all().delete()
+    delete_files_of(message_ids=[message.pk])
 
 
 def delete_message(*, user: User, room: Room, message_id: int) -> Message:
@@ -121,8 +123,8 @@ def erase_messages_of(*, author: User) -> int:
     """An erased account's part of chat: every message it wrote becomes a tombstone without text.
 
     The rows keep their place in each room's sequence (the author is then shown as "a former member");
-    earlier texts, reactions, mentions, read markers, mutes and the reports it made go, and the copies of
-    its texts kept in reports by others are blanked. Runs inside the caller's transaction.
+    earlier texts, files, reactions, mentions, read markers, mutes and the reports it made go, and the
+    copies of its texts kept in reports by others are blanked. Runs inside the caller's transaction.
     """
     now = timezone.now()
     mine = Message.objects.filter(author=author)
@@ -130,6 +132,8 @@ def erase_messages_of(*, author: User) -> int:
     changed = list(mine.exclude(body="", html="", deleted_at__isnull=False).values_list("pk", flat=True))
     mine.filter(deleted_at__isnull=True).update(deleted_at=now)
     mine.update(body="", html="")
+    delete_files_of(message_ids=list(mine.values_list("pk", flat=True)))
+    Attachment.objects.filter(uploader=author).delete()  # and the uploads never sent
     Report.objects.filter(message__author=author).update(text="")
     Report.objects.filter(reporter=author).delete()
     Reaction.objects.filter(user=author).delete()

@@ -1,11 +1,12 @@
-"""Background work of chat, run by the worker process: telling people about messages, unanswered questions."""
+"""Background work of chat, run by the worker process: telling people about messages, unanswered questions,
+sweeping uploads that were never sent."""
 
 from __future__ import annotations
 
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from chat import notifying, questions
+from chat import attachments, notifying, questions
 
 
 @db_task()
@@ -18,3 +19,9 @@ def notify_about_message(message_id: int) -> int:
 def alert_unanswered_questions() -> int:
     """Every minute: tell coaches about members' questions that have waited too long for them."""
     return questions.alert_unanswered()
+
+
+@db_periodic_task(crontab(minute="17"))
+def sweep_orphan_uploads() -> int:
+    """Hourly: remove uploads that were never sent (chat.attachments.sweep_orphans)."""
+    return attachments.sweep_orphans()

@@ -215,8 +215,43 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Chat attachments are kept in the "attachments" storage and only ever served through chat.attachments'
+# access-checked view (there is no public MEDIA_URL): files under FILE_ROOT by default, or an S3-compatible
+# bucket with FILE_STORAGE=s3, where a download is a redirect to a URL signed for CHAT_FILE_URL_SECONDS.
+FILE_STORAGE = env_str("FILE_STORAGE", "local")
+FILE_ROOT = Path(env_str("FILE_ROOT", str(VAR_DIR / "media")))
+CHAT_FILE_URL_SECONDS = env_int("CHAT_FILE_URL_SECONDS", 60, minimum=5)
+if FILE_STORAGE == "local":
+    ATTACHMENT_STORAGE: dict[str, Any] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": FILE_ROOT},
+    }
+elif FILE_STORAGE == "s3":
+    if not env_str("AWS_STORAGE_BUCKET_NAME"):
+        raise ImproperlyConfigured("AWS_STORAGE_BUCKET_NAME is required with FILE_STORAGE=s3.")
+    ATTACHMENT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,  # MinIO, Ceph, R2, …
+            "region_name": env_str("AWS_S3_REGION_NAME") or None,
+            # Empty: boto3's own chain (environment, instance role).
+            "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
+            "location": env_str("AWS_LOCATION"),
+            "default_acl": "private",
+            "signature_version": "s3v4",
+            "querystring_auth": True,
+            "querystring_expire": CHAT_FILE_URL_SECONDS,
+            "file_overwrite": False,
+        },
+    }
+else:
+    raise ImproperlyConfigured(f"FILE_STORAGE={FILE_STORAGE!r} is not one of local, s3.")
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "attachments": ATTACHMENT_STORAGE,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -310,6 +345,13 @@ CHAT_RATE_LIMIT_MESSAGES = env_int("CHAT_RATE_LIMIT_MESSAGES", 20, minimum=1)
 CHAT_RATE_LIMIT_SECONDS = env_int("CHAT_RATE_LIMIT_SECONDS", 10, minimum=1)
 CHAT_TYPING_INTERVAL_SECONDS = 3
 CHAT_PRESENCE_TIMEOUT_SECONDS = 60
+
+# Chat attachments: the largest file (MB), what one room may hold in all (MB), and how long an upload that
+# was never sent is kept before chat.tasks.sweep_orphan_uploads removes it (hours).
+CHAT_FILE_MAX_MB = env_int("CHAT_FILE_MAX_MB", 25, minimum=1)
+CHAT_FILE_QUOTA_MB = env_int("CHAT_FILE_QUOTA_MB", 2048, minimum=1)
+CHAT_FILE_ORPHAN_HOURS = env_int("CHAT_FILE_ORPHAN_HOURS", 24, minimum=1)
+CHAT_FILES_PER_MESSAGE = 10
 
 # Live sessions: ICE servers for RTCPeerConnection (add TURN such as coturn for strict NATs), stage size.
 LIVE_ICE_SERVERS = env_ice_servers("ICE_SERVERS", [{"urls": ["stun:stun.l.google.com:19302"]}])

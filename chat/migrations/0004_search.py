@@ -70,7 +70,7 @@ def drop_document(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("chat", "0002_message_session"),
+        ("chat", "0003_attachment"),
         ("accounts", "0001_initial"),
     ]
 

@@ -73,6 +73,14 @@
     send: $("chat-send"),
     mentions: $("chat-mentions"),
     count: $("chat-count"),
+    chat: $("chat"),
+    drop: $("chat-drop"),
+    tray: $("chat-tray"),
+    fileInput: $("chat-file"),
+    attach: $("chat-attach"),
+    viewer: $("chat-viewer"),
+    viewerImage: $("chat-viewer-image"),
+    viewerLink: $("chat-viewer-link"),
   };
 
   function t(key, values) {
@@ -146,7 +154,13 @@
 
   function savePending() {
     try {
-      const list = Array.from(pending.values(), ({ client_id, body, reply_to }) => ({ client_id, body, reply_to }));
+      const list = Array.from(pending.values(), ({ client_id, body, reply_to, attachments, files }) => ({
+        client_id,
+        body,
+        reply_to,
+        attachments,
+        files: (files || []).map(({ id, name }) => ({ id, name })),
+      }));
       if (list.length) sessionStorage.setItem(storageKey, JSON.stringify(list));
       else sessionStorage.removeItem(storageKey);
     } catch (_) {
@@ -257,8 +271,9 @@
         link.target = "_blank"; // following a link must not close the conversation (and its socket)
         link.rel = "nofollow noopener noreferrer";
       });
-      li.append(body);
+      if (message.html) li.append(body);
       if (body.querySelector(`.mention[data-user="${CSS.escape(me.username)}"]`)) li.classList.add("chat-mentions-me");
+      if (message.attachments && message.attachments.length) li.append(filesNode(message.attachments));
     }
 
     const mine = reactions.get(message.id);
@@ -302,6 +317,215 @@
       const again = li.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`);
       if (again) again.focus();
     }
+  }
+
+  // ---------------------------------------------------------------- attachments
+  const KIND_LABELS = [
+    ["application/pdf", "kind_pdf"],
+    ["wordprocessingml", "kind_document"],
+    ["opendocument.text", "kind_document"],
+    ["spreadsheetml", "kind_spreadsheet"],
+    ["presentationml", "kind_presentation"],
+    ["text/plain", "kind_text"],
+    ["audio/", "kind_audio"],
+    ["image/", "kind_image"],
+  ];
+  const kindLabel = (type) => t((KIND_LABELS.find(([part]) => type.includes(part)) || [null, "kind_file"])[1]);
+
+  function formatSize(bytes) {
+    const [value, unit] =
+      bytes >= 1024 * 1024 ? [bytes / (1024 * 1024), "megabyte"] : bytes >= 1024 ? [bytes / 1024, "kilobyte"] : [bytes, "byte"];
+    try {
+      return new Intl.NumberFormat(config.language, { style: "unit", unit, maximumFractionDigits: 1 }).format(value);
+    } catch (_) {
+      return `${Math.round(value)} ${unit}`;
+    }
+  }
+
+  // Images open in the page's viewer; every other file is a card that downloads it.
+  function filesNode(files) {
+    const box = el("div", "chat-files");
+    for (const file of files) {
+      if (file.kind === "image" && file.thumb_url) {
+        const open = el("button", "chat-thumb");
+        open.type = "button";
+        open.dataset.action = "view-image";
+        open.dataset.url = file.url;
+        open.dataset.name = file.name;
+        open.setAttribute("aria-label", t("open_image", { name: file.name }));
+        const img = el("img");
+        img.src = file.thumb_url;
+        img.alt = file.name;
+        img.loading = "lazy";
+        if (file.width && file.height) {
+          img.width = file.width;
+          img.height = file.height;
+        }
+        open.append(img);
+        box.append(open);
+        continue;
+      }
+      const card = el("a", "chat-file");
+      card.href = file.url;
+      card.setAttribute("download", file.name);
+      card.setAttribute("aria-label", t("download", { name: file.name }));
+      card.append(el("span", "chat-file-name", file.name), el("span", "chat-file-meta", `${kindLabel(file.type)} · ${formatSize(file.size)}`));
+      if (file.kind === "audio") {
+        const player = el("audio");
+        player.controls = true;
+        player.preload = "none";
+        player.src = file.url;
+        const wrap = el("div", "chat-file");
+        wrap.append(card, player);
+        box.append(wrap);
+      } else {
+        box.append(card);
+      }
+    }
+    return box;
+  }
+
+  function viewImage(button) {
+    if (!ui.viewer || typeof ui.viewer.showModal !== "function") {
+      window.open(button.dataset.url, "_blank", "noopener");
+      return;
+    }
+    ui.viewerImage.src = button.dataset.url;
+    ui.viewerImage.alt = button.dataset.name;
+    ui.viewerLink.href = button.dataset.url;
+    ui.viewer.showModal();
+  }
+
+  // Files picked, dropped or pasted upload at once, each with its progress and a cancel; the send names them.
+  const tray = []; // {id, file, name, xhr, percent, attachment, error}
+
+  function showTray() {
+    if (!ui.tray) return;
+    ui.tray.replaceChildren();
+    ui.tray.hidden = tray.length === 0;
+    for (const item of tray) {
+      const li = el("li", `chat-tray-item${item.error ? " chat-failed" : ""}`);
+      li.dataset.uploadId = item.id;
+      li.append(el("span", "chat-tray-name", item.name));
+      if (item.error) {
+        li.append(el("span", "chat-send-error", item.error));
+      } else if (item.attachment) {
+        li.dataset.state = "ready";
+        li.append(el("span", "chat-file-meta", `${formatSize(item.attachment.size)} · ${t("uploaded")}`));
+      } else {
+        const bar = el("progress");
+        bar.max = 100;
+        bar.value = item.percent;
+        bar.setAttribute("aria-label", t("uploading", { percent: `${item.percent} %` }));
+        li.append(bar);
+      }
+      const remove = el("button", "link", "×");
+      remove.type = "button";
+      remove.dataset.action = "remove-upload";
+      remove.setAttribute("aria-label", t(item.attachment || item.error ? "remove_file" : "cancel_upload", { name: item.name }));
+      li.append(remove);
+      ui.tray.append(li);
+    }
+  }
+
+  function upload(item) {
+    const xhr = new XMLHttpRequest();
+    item.xhr = xhr;
+    xhr.open("POST", config.uploadUrl);
+    xhr.setRequestHeader("X-CSRFToken", ui.chat.dataset.csrf);
+    xhr.responseType = "json";
+    xhr.upload.addEventListener("progress", (event) => {
+      if (!event.lengthComputable) return;
+      item.percent = Math.min(99, Math.round((event.loaded / event.total) * 100));
+      showTray();
+    });
+    xhr.addEventListener("load", () => {
+      item.xhr = null;
+      const answer = xhr.response || {};
+      if (xhr.status === 201 && answer.attachment) {
+        item.attachment = answer.attachment;
+      } else {
+        const reason = (answer.error && answer.error.detail) || t("action_failed");
+        item.error = t("upload_failed", { name: item.name, reason });
+      }
+      showTray();
+    });
+    xhr.addEventListener("error", () => {
+      item.xhr = null;
+      item.error = t("upload_failed", { name: item.name, reason: t("action_failed") });
+      showTray();
+    });
+    const form = new FormData();
+    form.append("file", item.file, item.name);
+    xhr.send(form);
+  }
+
+  function addFiles(files) {
+    if (!config.uploadUrl || editing !== null) return;
+    for (const file of files) {
+      if (tray.length >= config.maxFiles) {
+        showError(t("too_many_files", { max: config.maxFiles }));
+        break;
+      }
+      const name = file.name || `${t("kind_file")}.${(file.type.split("/")[1] || "bin").split(";")[0]}`;
+      const item = { id: uuid4(), file, name, xhr: null, percent: 0, attachment: null, error: null };
+      tray.push(item);
+      if (file.size > config.maxFileBytes) {
+        item.error = t("file_too_large", { name, mb: Math.round(config.maxFileBytes / (1024 * 1024)) });
+      } else {
+        upload(item);
+      }
+    }
+    showTray();
+  }
+
+  function removeUpload(id) {
+    const index = tray.findIndex((item) => item.id === id);
+    if (index < 0) return;
+    const [item] = tray.splice(index, 1);
+    if (item.xhr) item.xhr.abort(); // an upload already stored is swept by the server later
+    showTray();
+    ui.input.focus();
+  }
+
+  if (ui.tray) {
+    ui.attach.addEventListener("click", () => ui.fileInput.click());
+    ui.fileInput.addEventListener("change", () => {
+      addFiles(Array.from(ui.fileInput.files));
+      ui.fileInput.value = "";
+    });
+    ui.tray.addEventListener("click", (event) => {
+      const button = event.target.closest("[data-action='remove-upload']");
+      if (button) removeUpload(button.closest("[data-upload-id]").dataset.uploadId);
+    });
+    let dragDepth = 0;
+    const carriesFiles = (event) => event.dataTransfer && Array.from(event.dataTransfer.types).includes("Files");
+    ui.chat.addEventListener("dragenter", (event) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      dragDepth += 1;
+      ui.drop.hidden = false;
+    });
+    ui.chat.addEventListener("dragover", (event) => {
+      if (carriesFiles(event)) event.preventDefault();
+    });
+    ui.chat.addEventListener("dragleave", () => {
+      dragDepth = Math.max(0, dragDepth - 1);
+      if (!dragDepth) ui.drop.hidden = true;
+    });
+    ui.chat.addEventListener("drop", (event) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      dragDepth = 0;
+      ui.drop.hidden = true;
+      addFiles(Array.from(event.dataTransfer.files));
+    });
+    ui.input.addEventListener("paste", (event) => {
+      const files = event.clipboardData ? Array.from(event.clipboardData.files) : [];
+      if (!files.length) return;
+      event.preventDefault();
+      addFiles(files);
+    });
   }
 
   // The log is one tab stop: arrows move between messages, Tab reaches the focused message's buttons.
@@ -375,6 +599,9 @@
       return;
     }
     const known = messages.get(message.id);
+    if (known && known.attachments && !("attachments" in message) && !message.deleted && !message.hidden) {
+      message.attachments = known.attachments; // an edit's payload carries the text, not the files
+    }
     if (known && !("reactions" in message)) {
       // message.updated carries no reactions: keep what the room said so far.
     } else if (message.reactions) {
@@ -442,7 +669,12 @@
     meta.append(el("span", "chat-state", item.error && !item.waiting ? t("not_sent") : t("sending")));
     li.append(meta);
     if (item.reply_to) li.append(quoteNode(item.reply_to));
-    li.append(el("div", "chat-body chat-plain", item.body)); // plain text until the server renders it
+    if (item.body) li.append(el("div", "chat-body chat-plain", item.body)); // plain text until the server renders it
+    if (item.files && item.files.length) {
+      const box = el("div", "chat-files");
+      for (const file of item.files) box.append(el("span", "chat-file", file.name));
+      li.append(box);
+    }
     if (item.error) {
       li.append(el("p", "chat-send-error", item.error));
       if (!item.waiting) {
@@ -477,6 +709,7 @@
   function transmit(item) {
     const frame = { type: "message.send", client_id: item.client_id, body: item.body };
     if (item.reply_to) frame.reply_to = item.reply_to;
+    if (item.attachments && item.attachments.length) frame.attachments = item.attachments;
     if (!send(frame)) return;
     inFlight = item.client_id;
     clearTimeout(inFlightTimer);
@@ -524,8 +757,16 @@
     tick();
   }
 
-  function queueMessage(body) {
-    const item = { client_id: uuid4(), body, reply_to: replyTo, error: null, waiting: false };
+  function queueMessage(body, files = []) {
+    const item = {
+      client_id: uuid4(),
+      body,
+      reply_to: replyTo,
+      attachments: files.map((file) => file.id),
+      files,
+      error: null,
+      waiting: false,
+    };
     pending.set(item.client_id, item);
     savePending();
     showPending(item);
@@ -1002,7 +1243,12 @@
 
   function submit() {
     const body = ui.input.value.trim();
-    if (!body) return;
+    const files = editing === null ? tray.filter((item) => item.attachment).map((item) => item.attachment) : [];
+    if (editing === null && tray.some((item) => !item.attachment && !item.error)) {
+      showError(t("wait_for_uploads"));
+      return;
+    }
+    if (!body && !files.length) return;
     if (body.length > config.maxBody) {
       showError(t("too_long", { count: body.length - config.maxBody }));
       return;
@@ -1013,7 +1259,9 @@
         return;
       }
     } else {
-      queueMessage(body);
+      queueMessage(body, files);
+      tray.length = 0;
+      showTray();
     }
     ui.input.value = "";
     cancelContext();
@@ -1193,6 +1441,10 @@
     if (!button) return;
     const li = button.closest("li");
     const action = button.dataset.action;
+    if (action === "view-image") {
+      viewImage(button);
+      return;
+    }
     if (li.dataset.clientId) {
       const item = pending.get(li.dataset.clientId);
       if (!item) return;
@@ -1513,7 +1765,15 @@
     // Sent before a reload: resent after the next sync, unless the page already shows it.
     const done = initial.some((m) => m.author.id === me.id && m.client_id === stored.client_id);
     if (done || pending.has(stored.client_id)) continue;
-    const item = { client_id: stored.client_id, body: stored.body, reply_to: stored.reply_to || null, error: null, waiting: false };
+    const item = {
+      client_id: stored.client_id,
+      body: stored.body,
+      reply_to: stored.reply_to || null,
+      attachments: stored.attachments || [],
+      files: stored.files || [],
+      error: null,
+      waiting: false,
+    };
     pending.set(item.client_id, item);
     showPending(item);
   }
