@@ -7,6 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from chat.models import Attachment
+from coaching.accounts.models import User
 from coaching.lib.text import TextField
 from coaching.library.notes import MAX_NOTE, check_note_text
 
@@ -31,3 +33,23 @@ class NoteForm(forms.Form):
 
     def clean_text(self) -> str:
         return check_note_text(self.cleaned_data.get("text") or "")
+
+
+class FilesFilter(forms.Form):
+    """Narrow the library's files by kind and by who shared them (only the circle's own people)."""
+
+    kind = forms.ChoiceField(label=_("Type"), required=False)
+    person = forms.ChoiceField(label=_("Shared by"), required=False)
+
+    def __init__(self, *args: Any, people: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.people = {person.username: person for person in people}
+        self.fields["kind"].choices = [("", _("All types")), *Attachment.Kind.choices]
+        self.fields["person"].choices = [("", _("Everyone"))] + [
+            (person.username, person.name) for person in sorted(people, key=lambda p: p.name)
+        ]
+        self.fields["kind"].error_messages["invalid_choice"] = _("There is no such type of file.")
+        self.fields["person"].error_messages["invalid_choice"] = _("That person is not in this circle.")
+
+    def author(self) -> User | None:
+        return self.people.get(self.cleaned_data.get("person") or "")

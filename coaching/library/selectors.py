@@ -12,6 +12,8 @@ from coaching.library.links import links_in
 from coaching.library.models import Note, NoteRevision, Pin
 
 MAX_LINKS = 200
+# The newest files the library lists at once (narrow by type or person to reach older ones).
+MAX_FILES = 100
 LINK_SCAN_BATCH = 500
 
 

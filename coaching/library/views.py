@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chat.access import access_room, is_room_coach, room_people
+from chat.attachments import files_of_room
 from chat.models import Room
 from circles.models import Circle
 from coaching.accounts.models import User
@@ -29,7 +30,7 @@ from coaching.lib.errors import ChatError, NoAccess
 from coaching.lib.markdown import render as render_markdown
 from coaching.library import notes, pins, selectors
 from coaching.library.diff import line_diff
-from coaching.library.forms import NoteForm
+from coaching.library.forms import FilesFilter, NoteForm
 from coaching.library.models import NoteRevision
 
 STATUS = {"forbidden": 403, "not_found": 404}
@@ -53,11 +54,22 @@ def _notes_html(room: Room, text: str) -> str:
 @login_required
 @require_GET
 def library_page(request: AuthenticatedRequest, circle_id: int) -> HttpResponse:
-    """The circle's library: pinned messages, links shared in the chat, and the circle notes."""
+    """The circle's library: pinned messages, files and links shared in the chat, and the circle notes."""
     room, circle = _open(request.user, circle_id)
     is_coach = is_room_coach(user=request.user, room=room)
     current = selectors.current_revision(circle=circle)
+    files_filter = FilesFilter(request.GET or None, people=room_people(room))
+    if files_filter.is_bound and not files_filter.is_valid():
+        files = []  # the form says what was wrong; showing every file would answer a different question
+    else:
+        narrowed = files_filter.is_bound
+        kind = files_filter.cleaned_data.get("kind") or None if narrowed else None
+        author = files_filter.author() if narrowed else None
+        files = list(files_of_room(room, kind=kind, author=author)[: selectors.MAX_FILES])
     context = {
+        "files": files,
+        "files_filter": files_filter,
+        "max_files": selectors.MAX_FILES,
         "circle": circle,
         "pins": [
             {"pin": pin, "can_unpin": is_coach or pin.pinned_by_id == request.user.pk}
@@ -68,7 +80,7 @@ def library_page(request: AuthenticatedRequest, circle_id: int) -> HttpResponse:
         "note": current,
         "note_html": _notes_html(room, current.text) if current else "",
     }
-    return render(request, "library/library.html", context)
+    return render(request, "library/library.html", context, status=400 if files_filter.errors else 200)
 
 
 # ---------------------------------------------------------------- pins

@@ -235,3 +235,42 @@ def test_bad_edits_answer_400_with_a_sentence_and_store_nothing(place, fields, e
     assert answer.status_code == 400
     assert error in answer.content.decode()
     assert selectors.revisions(circle=place.circle) == []
+
+
+def test_the_library_lists_files_shared_and_narrows_them_by_type_and_person(place):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from chat.models import Attachment
+    from tests.chat.conftest import post
+    from tests.chat.test_attachments import pdf, png
+
+    def share(who, data: bytes, name: str) -> None:
+        response = signed_in(who).post(
+            reverse("api_circle_upload", args=[place.circle.pk]), {"file": SimpleUploadedFile(name, data)}
+        )
+        assert response.status_code == 201, response.content
+        post(
+            who,
+            place.room,
+            name,
+            attachments=(Attachment.objects.get(key=response.json()["attachment"]["id"]).key,),
+        )
+
+    share(place.kofi, png(), "whiteboard.png")
+    share(place.grace, pdf(), "reading.pdf")
+    url = reverse("circle_library", args=[place.circle.pk])
+    page = signed_in(place.grace).get(url).content.decode()
+    assert "whiteboard.png" in page
+    assert "reading.pdf" in page
+    assert 'class="library-thumb"' in page  # the image shows as a thumbnail
+    images = signed_in(place.grace).get(url, {"kind": "image"}).content.decode()
+    assert "whiteboard.png" in images
+    assert "reading.pdf" not in images
+    by_grace = signed_in(place.kofi).get(url, {"person": place.grace.username}).content.decode()
+    assert "reading.pdf" in by_grace
+    assert "whiteboard.png" not in by_grace
+    foreign = signed_in(place.kofi).get(url, {"person": place.other_member.username})
+    assert foreign.status_code == 400
+    assert "That person is not in this circle." in foreign.content.decode()
+    assert "reading.pdf" not in foreign.content.decode()
+    assert signed_in(place.other_member).get(url).status_code == 404
