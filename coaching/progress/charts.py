@@ -1,7 +1,8 @@
 """Charts as SVG rendered on the server by pygal, each with the table behind it for screen readers.
 
 pygal escapes every label it writes (goal titles and names come from people); its tooltip script is left
-out (`js=[]`, and its inline config script is filtered away), so a chart is drawing and text only.
+out (`js=[]`, and its inline config script and hidden tooltip box are filtered away), so a chart is drawing
+and text only. Its one <style> gets the page's CSP nonce in the template (`progress_ui.style_nonce`).
 Titles and labels are translated in the reader's language.
 """
 
@@ -68,10 +69,14 @@ class Chart:
 
 
 def _without_scripts(root: Any) -> Any:
-    """Drop the <script> pygal writes for its optional tooltips: the page runs no chart JavaScript."""
+    """Drop what pygal writes for its optional tooltips: the page runs no chart JavaScript.
+
+    That is its <script>, and the hidden tooltip box, whose style="" attribute the CSP would refuse.
+    """
     for parent in list(root.iter()):
         for child in list(parent):
-            if str(child.tag).rsplit("}", 1)[-1] == "script":
+            tag = str(child.tag).rsplit("}", 1)[-1]
+            if tag == "script" or (tag == "g" and child.get("class") == "tooltip"):
                 parent.remove(child)
     return root
 
