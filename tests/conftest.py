@@ -249,7 +249,9 @@ def own_janus(tmp_path: Path) -> Iterator[JanusProcess]:
 
 
 # Every page a browser test opens reports Content-Security-Policy violations: at once through a binding,
-# and on `window` so the check after the test can read what had not been delivered yet.
+# and on `window` so the check after the test can read what had not been delivered yet. Tests give
+# `wait_for_function` a function ("() => …"): Playwright evals an expression again on every poll, which
+# the policy refuses, but a function only once, inside its own (allowed) DevTools call.
 CSP_WATCH = """
 window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", (event) => {

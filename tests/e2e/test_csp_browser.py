@@ -24,7 +24,7 @@ def test_injected_inline_script_is_refused_and_the_suite_notices(chromium, daphn
           document.body.insertAdjacentHTML("beforeend", image);
         }"""
     )
-    page.wait_for_function("window.__cspViolations.length >= 2", timeout=TIMEOUT)
+    page.wait_for_function("() => window.__cspViolations.length >= 2", timeout=TIMEOUT)
     assert page.evaluate("window.injected") is None
     refused = chromium.collected()  # read (and cleared) here, so the check after the test passes
     assert any(text.startswith("script-src-elem refused inline") for text in refused), refused
