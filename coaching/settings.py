@@ -279,8 +279,8 @@ X_FRAME_OPTIONS = "DENY"
 # inline handlers, javascript: URLs or eval; htmx is told not to eval or inject styles (base.html's
 # htmx-config). Styles likewise: our stylesheets, and the <style> of pygal's charts with the nonce.
 # connect-src: 'self' covers the site's own ws:/wss: sockets in CSP3 browsers; SITE_URL's socket origin is
-# named too for browsers that do not. Live video's MediaStreams play through srcObject (media-src blob: for
-# any recorded clip), and WebRTC itself is not governed by CSP.
+# named too for browsers that do not. Live video plays MediaStreams through srcObject, which media-src does
+# not govern (blob: only keeps media URLs made in the page working), nor does CSP govern WebRTC's connections.
 _site = urlsplit(SITE_URL)
 _SITE_SOCKETS = f"{'wss' if _site.scheme == 'https' else 'ws'}://{_site.netloc}"
 CONTENT_SECURITY_POLICY = {

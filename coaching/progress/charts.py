@@ -2,7 +2,8 @@
 
 pygal escapes every label it writes (goal titles and names come from people); its tooltip script is left
 out (`js=[]`, and its inline config script and hidden tooltip box are filtered away), so a chart is drawing
-and text only. Its one <style> gets the page's CSP nonce in the template (`progress_ui.style_nonce`).
+and text only. Its one <style> gets the page's CSP nonce in the template (the `style_nonce` filter, for
+charts and sparklines alike).
 Titles and labels are translated in the reader's language.
 """
 
