@@ -70,15 +70,22 @@ class Chart:
 
 
 def _without_scripts(root: Any) -> Any:
-    """Drop what pygal writes for its optional tooltips: the page runs no chart JavaScript.
+    """Drop what pygal writes for its tooltips (the page runs no chart JavaScript), and inline styles.
 
-    That is its <script>, and the hidden tooltip box, whose style="" attribute the CSP would refuse.
+    That is its <script> and the hidden tooltip box; a bar's own colour (style="fill: …; stroke: …") becomes
+    presentation attributes, which draw the same: the CSP refuses style="" attributes.
     """
     for parent in list(root.iter()):
         for child in list(parent):
             tag = str(child.tag).rsplit("}", 1)[-1]
             if tag == "script" or (tag == "g" and child.get("class") == "tooltip"):
                 parent.remove(child)
+    for element in root.iter():
+        style = element.attrib.pop("style", None)
+        for declaration in (style or "").split(";"):
+            name, _colon, value = declaration.partition(":")
+            if name.strip() and value.strip():
+                element.set(name.strip(), value.strip())
     return root
 
 
