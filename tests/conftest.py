@@ -14,6 +14,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -247,9 +248,63 @@ def own_janus(tmp_path: Path) -> Iterator[JanusProcess]:
     process.stop()
 
 
+# Every page a browser test opens reports Content-Security-Policy violations: at once through a binding,
+# and on `window` so the check after the test can read what had not been delivered yet. Tests give
+# `wait_for_function` a function ("() => …"): Playwright evals an expression again on every poll, which
+# the policy refuses, but a function only once, inside its own (allowed) DevTools call.
+CSP_WATCH = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  const text = `${event.effectiveDirective} refused ${event.blockedURI || "inline"} `
+    + `(${event.sourceFile || location.href}:${event.lineNumber}) ${event.sample || ""}`.trim();
+  window.__cspViolations.push(text);
+  if (window.__cspViolation) window.__cspViolation(text).catch(() => {});
+});
+"""
+
+
+class WatchedBrowser:
+    """The browser, each of whose contexts collects Content-Security-Policy violations in `violations`."""
+
+    def __init__(self, browser: Any) -> None:
+        self.browser = browser
+        self.violations: list[str] = []
+        self.contexts: list[Any] = []
+
+    def new_context(self, **options: Any) -> Any:
+        context = self.browser.new_context(**options)
+        context.expose_binding("__cspViolation", lambda _source, text: self.violations.append(text))
+        context.add_init_script(CSP_WATCH)
+        self.contexts.append(context)
+        return context
+
+    def collected(self) -> list[str]:
+        """Every violation so far (once each), including those still held by open pages; then forget them."""
+        seen = list(self.violations)
+        for context in self.contexts:
+            for page in context.pages:
+                with contextlib.suppress(Exception):  # a page closing or navigating has reported already
+                    seen += page.evaluate("window.__cspViolations || []")
+        self.violations.clear()
+        self.contexts.clear()
+        return list(dict.fromkeys(seen))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.browser, name)
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A browser test fails on any Content-Security-Policy violation in any of its pages."""
+    yield
+    if "chromium" in request.fixturenames:
+        violations = request.getfixturevalue("chromium").collected()
+        assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
+
+
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    """Debian's Chromium driven by Playwright, headless."""
+def chromium() -> Iterator[WatchedBrowser]:
+    """Debian's Chromium driven by Playwright, headless; its pages report CSP violations (above)."""
     if not CHROMIUM.exists():
         missing_service("Chromium is missing: apt-get install chromium (tests use /usr/bin/chromium)")
     from playwright.sync_api import sync_playwright
@@ -272,7 +327,7 @@ def chromium() -> Iterator[object]:
                 "--use-fake-device-for-media-stream",
             ],
         )
-        yield browser
+        yield WatchedBrowser(browser)
         browser.close()
 
 

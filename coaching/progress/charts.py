@@ -1,7 +1,9 @@
 """Charts as SVG rendered on the server by pygal, each with the table behind it for screen readers.
 
 pygal escapes every label it writes (goal titles and names come from people); its tooltip script is left
-out (`js=[]`, and its inline config script is filtered away), so a chart is drawing and text only.
+out (`js=[]`, and its inline config script and hidden tooltip box are filtered away), so a chart is drawing
+and text only. Its one <style> gets the page's CSP nonce in the template (the `style_nonce` filter, for
+charts and sparklines alike).
 Titles and labels are translated in the reader's language.
 """
 
@@ -68,11 +70,22 @@ class Chart:
 
 
 def _without_scripts(root: Any) -> Any:
-    """Drop the <script> pygal writes for its optional tooltips: the page runs no chart JavaScript."""
+    """Drop what pygal writes for its tooltips (the page runs no chart JavaScript), and inline styles.
+
+    That is its <script> and the hidden tooltip box; a bar's own colour (style="fill: …; stroke: …") becomes
+    presentation attributes, which draw the same: the CSP refuses style="" attributes.
+    """
     for parent in list(root.iter()):
         for child in list(parent):
-            if str(child.tag).rsplit("}", 1)[-1] == "script":
+            tag = str(child.tag).rsplit("}", 1)[-1]
+            if tag == "script" or (tag == "g" and child.get("class") == "tooltip"):
                 parent.remove(child)
+    for element in root.iter():
+        style = element.attrib.pop("style", None)
+        for declaration in (style or "").split(";"):
+            name, _colon, value = declaration.partition(":")
+            if name.strip() and value.strip():
+                element.set(name.strip(), value.strip())
     return root
 
 

@@ -128,7 +128,7 @@ def test_a_member_goes_offline_and_back_and_both_screens_agree(harambee):
     b.context.set_offline(False)
     b.page.wait_for_selector(CONNECTED, timeout=20_000)
     b.page.wait_for_function(
-        "document.querySelectorAll('#chat-log .chat-pending').length === 0", timeout=TIMEOUT
+        "() => document.querySelectorAll('#chat-log .chat-pending').length === 0", timeout=TIMEOUT
     )
     expected = [
         "Before the storm",
@@ -259,7 +259,7 @@ def test_a_burst_beyond_the_rate_limit_arrives_complete_and_in_order(tight_rate_
         a.say(text)
     a.page.wait_for_selector("#chat-log .chat-pending .chat-send-error", timeout=TIMEOUT)  # told to wait
     a.page.wait_for_function(
-        "document.querySelectorAll('#chat-log .chat-pending').length === 0", timeout=20_000
+        "() => document.querySelectorAll('#chat-log .chat-pending').length === 0", timeout=20_000
     )
     b.page.wait_for_function(
         "n => document.querySelectorAll('#chat-log .chat-msg').length === n", arg=len(burst), timeout=TIMEOUT
@@ -469,7 +469,8 @@ def test_a_link_to_an_old_message_loads_it_scrolls_to_it_highlights_and_focuses_
         shown.wait_for(timeout=TIMEOUT)
         assert "the venue moved to the library" in shown.inner_text()
         person.page.wait_for_function(
-            f"document.activeElement && document.activeElement.dataset.id === '{target.pk}'", timeout=TIMEOUT
+            f"() => document.activeElement && document.activeElement.dataset.id === '{target.pk}'",
+            timeout=TIMEOUT,
         )
         # On screen inside the conversation's scroller, not merely somewhere in the page.
         assert person.page.evaluate(
@@ -483,7 +484,7 @@ def test_a_link_to_an_old_message_loads_it_scrolls_to_it_highlights_and_focuses_
         )
         # Read as usual up to what is on screen: the linked mention is read, the newest one is not.
         person.page.wait_for_function(
-            "fetch('/notifications/unread/').then(r => r.json()).then(d => d.unread === 1)",
+            "() => fetch('/notifications/unread/').then(r => r.json()).then(d => d.unread === 1)",
             polling=250,
             timeout=TIMEOUT,
         )

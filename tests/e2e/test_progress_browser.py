@@ -109,6 +109,9 @@ def test_each_dashboard_draws_its_charts_with_the_numbers_of_its_tables(people, 
         ["Overdue", "1"],
     ]
     assert drawn == ["1", "0", "0", "1", "1"]
+    # Each state keeps its colour without a style="" attribute (the CSP refuses those): kept on time is green.
+    kept = kofi.page.locator("#chart-commitments svg g.bar rect").first
+    assert kept.evaluate("rect => getComputedStyle(rect).fill") == "rgb(26, 127, 55)"
     assert kofi.page.locator("#commitments .commitment.is-overdue").count() == 1
     kofi.shot("progress-member-kofi.png", full_page=True)
 

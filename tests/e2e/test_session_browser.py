@@ -240,7 +240,7 @@ def test_a_member_whose_camera_is_blocked_is_told_so_and_still_sees_the_stage(
         problem.wait_for(timeout=TIMEOUT)
         assert "blocked the camera and microphone" in problem.inner_text()
         assert problem.get_by_role("button", name="Try again").is_visible()
-        olivia.page.wait_for_function("window.circlesSession.media === 'failed'", timeout=TIMEOUT)
+        olivia.page.wait_for_function("() => window.circlesSession.media === 'failed'", timeout=TIMEOUT)
         # Without a camera of her own she still receives the coach over a receive-only connection.
         olivia.connected_to(ids["diego.coach"])
         olivia.page.wait_for_selector(
@@ -274,7 +274,7 @@ def test_a_coach_and_a_member_talk_on_stage_while_the_audience_follows_in_chat(
     coach.page.click("#session-start")
     for person in three:
         person.wait_status("live")
-    coach.page.wait_for_function("window.circlesSession.media === 'ready'", timeout=TIMEOUT)
+    coach.page.wait_for_function("() => window.circlesSession.media === 'ready'", timeout=TIMEOUT)
     coach.page.wait_for_selector(f".stage-tile.is-me.has-video[data-user='{ids['diego.coach']}']")
 
     sofia.page.click("#hand-raise")
@@ -316,8 +316,8 @@ def test_a_coach_and_a_member_talk_on_stage_while_the_audience_follows_in_chat(
 
     # Sofía's connection drops: she comes back to her seat and both ends build a fresh peer connection.
     sofia.page.evaluate("window.circlesSession.socket.close()")
-    sofia.page.wait_for_function("window.circlesSession.peerConnectionsOpened === 2", timeout=TIMEOUT)
-    coach.page.wait_for_function("window.__peerConnections === 2", timeout=TIMEOUT)
+    sofia.page.wait_for_function("() => window.circlesSession.peerConnectionsOpened === 2", timeout=TIMEOUT)
+    coach.page.wait_for_function("() => window.__peerConnections === 2", timeout=TIMEOUT)
     assert sofia.hook("state")["stage"] == [ids["diego.coach"], ids["sofia"]]
     coach.connected_to(ids["sofia"])
     sofia.connected_to(ids["diego.coach"])
@@ -337,7 +337,7 @@ def test_a_coach_and_a_member_talk_on_stage_while_the_audience_follows_in_chat(
     coach.page.click("#session-end")
     for person in three:
         person.wait_status("ended")
-    sofia.page.wait_for_function("window.circlesSession.peers.length === 0", timeout=TIMEOUT)
+    sofia.page.wait_for_function("() => window.circlesSession.peers.length === 0", timeout=TIMEOUT)
     assert sofia.hook("media") == "none"  # the camera is let go
     coach.shot("session-ended-coach.png", full_page=True)
 
@@ -425,14 +425,14 @@ def test_the_audience_sees_the_stage_and_the_coach_runs_it(three, horizonte_sess
     assert not any(label.startswith("screen") for label in cameras)
     sofia.page.get_by_role("button", name="Share your screen").click()
     sofia.page.wait_for_function(
-        "window.circlesSession.sentVideo.every((label) => label.startsWith('screen'))", timeout=TIMEOUT
+        "() => window.circlesSession.sentVideo.every((label) => label.startsWith('screen'))", timeout=TIMEOUT
     )
     emma.page.locator(f".stage-tile[data-user='{ids['sofia']}'] .stage-flag-screen").wait_for(timeout=TIMEOUT)
     emma.plays_video_of(ids["sofia"])
     sofia.shot("session-screen-share.png", full_page=True)
     sofia.page.get_by_role("button", name="Stop sharing your screen").click()
     sofia.page.wait_for_function(
-        "window.circlesSession.sentVideo.every((label) => !label.startsWith('screen'))", timeout=TIMEOUT
+        "() => window.circlesSession.sentVideo.every((label) => !label.startsWith('screen'))", timeout=TIMEOUT
     )
     emma.page.locator(f".stage-tile[data-user='{ids['sofia']}'] .stage-flag-screen").wait_for(
         state="detached", timeout=TIMEOUT

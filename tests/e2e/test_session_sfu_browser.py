@@ -51,7 +51,9 @@ def test_the_audience_receives_the_stage_through_janus(three, sfu_server, sessio
         person.wait_status("live")
     assert emma.hook("state")["media"] == "sfu"
     assert emma.hook("state")["viewers"] is None
-    coach.page.wait_for_function("window.circlesSession.sfu.publishing === 'connected'", timeout=TIMEOUT)
+    coach.page.wait_for_function(
+        "() => window.circlesSession.sfu.publishing === 'connected'", timeout=TIMEOUT
+    )
 
     # The audience member's <video> for the coach plays: a picture, and frames advancing.
     emma.plays_video_of(ids["diego.coach"])
@@ -59,25 +61,29 @@ def test_the_audience_receives_the_stage_through_janus(three, sfu_server, sessio
 
     sofia.page.click("#hand-raise")
     coach.page.get_by_role("button", name="Invite Sofía Navarro to the stage").click()
-    sofia.page.wait_for_function("window.circlesSession.sfu.publishing === 'connected'", timeout=TIMEOUT)
+    sofia.page.wait_for_function(
+        "() => window.circlesSession.sfu.publishing === 'connected'", timeout=TIMEOUT
+    )
     for person, other in ((emma, "sofia"), (coach, "sofia"), (sofia, "diego.coach")):
         person.plays_video_of(ids[other])
 
     # Her shared screen replaces the camera on the one publisher, and comes back.
     sofia.page.get_by_role("button", name="Share your screen").click()
     sofia.page.wait_for_function(
-        "(sent => sent.length === 1 && sent[0].startsWith('screen'))(window.circlesSession.sentVideo)",
+        "() => (sent => sent.length === 1 && sent[0].startsWith('screen'))(window.circlesSession.sentVideo)",
         timeout=TIMEOUT,
     )
     emma.page.locator(f".stage-tile[data-user='{ids['sofia']}'] .stage-flag-screen").wait_for(timeout=TIMEOUT)
     emma.plays_video_of(ids["sofia"])
     sofia.page.get_by_role("button", name="Stop sharing your screen").click()
-    sofia.page.wait_for_function("!window.circlesSession.sentVideo[0].startsWith('screen')", timeout=TIMEOUT)
+    sofia.page.wait_for_function(
+        "() => !window.circlesSession.sentVideo[0].startsWith('screen')", timeout=TIMEOUT
+    )
 
     # Off the stage, her stream ends for everyone.
     coach.page.get_by_role("button", name="Take Sofía Navarro off the stage").click()
     emma.page.wait_for_selector(f".stage-tile[data-user='{ids['sofia']}']", state="detached", timeout=TIMEOUT)
-    sofia.page.wait_for_function("window.circlesSession.sfu.publishing === null", timeout=TIMEOUT)
+    sofia.page.wait_for_function("() => window.circlesSession.sfu.publishing === null", timeout=TIMEOUT)
     emma.shot("session-sfu-audience.png", full_page=True)
     assert coach.errors + sofia.errors + emma.errors == []
 

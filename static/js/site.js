@@ -1,0 +1,35 @@
+// Behaviour every page may use, declared in the HTML with data-* attributes instead of inline handlers
+// (the Content-Security-Policy runs no inline script). Listeners sit on the document, so markup that htmx
+// swaps in later behaves the same.
+"use strict";
+
+// <select data-submit-on-change>: choosing an option sends its form (the language switcher).
+document.addEventListener("change", (event) => {
+  const select = event.target.closest("select[data-submit-on-change]");
+  if (select && select.form) select.form.submit();
+});
+
+// <form data-disable-on-submit>: its button is disabled once sent, so a second click sends nothing twice.
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-disable-on-submit]");
+  if (!form) return;
+  // After this turn: a button disabled during the submit event would leave its name/value out of the post.
+  setTimeout(() => form.querySelectorAll("button").forEach((button) => { button.disabled = true; }));
+});
+
+// <input data-select-on-focus>: focusing a read-only link selects it, ready to copy.
+document.addEventListener("focusin", (event) => {
+  const input = event.target.closest("input[data-select-on-focus]");
+  if (input) input.select();
+});
+
+// <button data-copy="id" data-done="Copied">: copies the value of the element with that id.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-copy]");
+  if (!button) return;
+  const source = document.getElementById(button.dataset.copy);
+  if (!source) return;
+  navigator.clipboard.writeText(source.value).then(() => {
+    if (button.dataset.done) button.textContent = button.dataset.done;
+  });
+});
