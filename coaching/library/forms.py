@@ -44,12 +44,14 @@ class FilesFilter(forms.Form):
     def __init__(self, *args: Any, people: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.people = {person.username: person for person in people}
-        self.fields["kind"].choices = [("", _("All types")), *Attachment.Kind.choices]
-        self.fields["person"].choices = [("", _("Everyone"))] + [
-            (person.username, person.name) for person in sorted(people, key=lambda p: p.name)
+        kind, person = self.fields["kind"], self.fields["person"]
+        assert isinstance(kind, forms.ChoiceField) and isinstance(person, forms.ChoiceField)  # noqa: PT018
+        kind.choices = [("", _("All types")), *Attachment.Kind.choices]
+        person.choices = [("", _("Everyone"))] + [
+            (p.username, p.name) for p in sorted(people, key=lambda p: p.name)
         ]
-        self.fields["kind"].error_messages["invalid_choice"] = _("There is no such type of file.")
-        self.fields["person"].error_messages["invalid_choice"] = _("That person is not in this circle.")
+        kind.error_messages["invalid_choice"] = _("There is no such type of file.")
+        person.error_messages["invalid_choice"] = _("That person is not in this circle.")
 
     def author(self) -> User | None:
         return self.people.get(self.cleaned_data.get("person") or "")
