@@ -1,8 +1,8 @@
-"""English: "6 Dec 2026, 11:13", never "12/06/2026 11:13 a.m."."""
+"""English: "6 December 2026, 11:13" and "6 Dec 2026, 11:13", never "12/06/2026 11:13 a.m."."""
 
-DATE_FORMAT = "j M Y"
+DATE_FORMAT = "j F Y"
 SHORT_DATE_FORMAT = "j M Y"
-DATETIME_FORMAT = "j M Y, H:i"
+DATETIME_FORMAT = "j F Y, H:i"
 SHORT_DATETIME_FORMAT = "j M Y, H:i"
 TIME_FORMAT = "H:i"
 MONTH_DAY_FORMAT = "j F"
