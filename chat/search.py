@@ -14,14 +14,15 @@ import re
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import BooleanField, FloatField, QuerySet
+from django.db.models import BooleanField, Exists, FloatField, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from chat.access import readable_rooms
-from chat.models import Message
+from chat.models import Attachment, Message
+from chat.selectors import FILES
 from chat.sending import text_or_refuse
 from coaching.accounts.models import User
 from coaching.lib.errors import ChatError
@@ -58,8 +59,7 @@ ESCAPED_BODY_SQL = "replace(replace(replace(chat_message.body, '&', '&amp;'), '<
 class Criteria:
     """What to look for, within the rooms the person may read; None leaves a filter out.
 
-    Each filter is one field here and one clause in `narrow` (a "has a file" filter is added the same way
-    once messages carry attachments).
+    Each filter is one field here and one clause in `narrow`.
     """
 
     query: str
@@ -67,6 +67,7 @@ class Criteria:
     author_id: int | None = None
     since: dt.datetime | None = None  # inclusive
     until: dt.datetime | None = None  # exclusive
+    has_file: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,23 @@ def narrow(messages: QuerySet[Message], criteria: Criteria) -> QuerySet[Message]
         messages = messages.filter(created_at__gte=criteria.since)
     if criteria.until is not None:
         messages = messages.filter(created_at__lt=criteria.until)
+    if criteria.has_file:
+        messages = messages.filter(Exists(Attachment.objects.filter(message=OuterRef("pk"))))
     return messages
+
+
+# The most messages found by their files' names alone (a name is matched word by word, like SQLite's bodies).
+MAX_FILE_MATCHES = 500
+
+
+def found_by_file_name(room_ids: list[int], wanted: list[str], excluded: list[str]) -> list[int]:
+    """Ids of sent messages in these rooms with a file whose name holds every wanted word (none excluded)."""
+    files = Attachment.objects.filter(room_id__in=room_ids, message__isnull=False)
+    for word in wanted:
+        files = files.filter(name__icontains=word)
+    for word in excluded:
+        files = files.exclude(name__icontains=word)
+    return list(files.order_by("-id").values_list("message_id", flat=True).distinct()[:MAX_FILE_MATCHES])
 
 
 def search(*, user: User, criteria: Criteria, page: int = 1, page_size: int = PAGE_SIZE) -> Results:
@@ -137,24 +154,33 @@ def search(*, user: User, criteria: Criteria, page: int = 1, page_size: int = PA
     # Every RawSQL below is this module's constant SQL; the query itself is always a bound parameter.
     params = [query] * len(QUERY_CONFIGS)
     ordered: QuerySet[Message]
+    # A message is also found by its files' names: one small query on the files, then one "or" by id.
+    by_file = Q(pk__in=found_by_file_name(room_ids, wanted, excluded))
     if postgres:
         document = "chat_message.search_document"
         matches = RawSQL(f"{document} @@ {QUERY_SQL}", params, output_field=BooleanField())  # noqa: S611
         rank = RawSQL(f"ts_rank({document}, {QUERY_SQL})", params, output_field=FloatField())  # noqa: S611
-        ordered = messages.filter(matches).annotate(rank=rank).order_by("-rank", "-created_at", "-id")
+        ordered = (
+            messages.filter(Q(matches) | by_file).annotate(rank=rank).order_by("-rank", "-created_at", "-id")
+        )
     else:
+        in_body = Q()
         for word in wanted:
-            messages = messages.filter(body__icontains=word)
+            in_body &= Q(body__icontains=word)
         for word in excluded:
-            messages = messages.exclude(body__icontains=word)
-        ordered = messages.order_by("-created_at", "-id")
+            in_body &= ~Q(body__icontains=word)
+        ordered = messages.filter(in_body | by_file).order_by("-created_at", "-id")
     start = (page - 1) * page_size
     ids = list(ordered.values_list("pk", flat=True)[start : start + page_size + 1])
     has_more, ids = len(ids) > page_size, ids[:page_size]
     # Visible again: a message deleted or hidden since the first query is left out, not shown.
-    found = Message.objects.select_related(
-        "author", "room__circle", "room__thread__coach", "room__thread__member"
-    ).filter(pk__in=ids, deleted_at__isnull=True, hidden_at__isnull=True)
+    found = (
+        Message.objects.select_related(
+            "author", "room__circle", "room__thread__coach", "room__thread__member"
+        )
+        .prefetch_related(FILES)
+        .filter(pk__in=ids, deleted_at__isnull=True, hidden_at__isnull=True)
+    )
     if postgres:
         headline = f"ts_headline({CONFIG_SQL}, {ESCAPED_BODY_SQL}, {QUERY_SQL}, %s)"
         found = found.annotate(headline=RawSQL(headline, [*params, HEADLINE_OPTIONS]))  # noqa: S611

@@ -83,6 +83,7 @@ class SearchForm(forms.Form):
     until = forms.DateField(
         label=gettext_lazy("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    has_file = forms.BooleanField(label=gettext_lazy("Only messages with files"), required=False)
     page = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, rooms: list[Room], reader: User, **kwargs: Any) -> None:
@@ -119,6 +120,7 @@ class SearchForm(forms.Form):
             author_id=data.get("person"),
             since=start_of(data.get("since")),
             until=start_of(until + dt.timedelta(days=1) if until else None),
+            has_file=bool(data.get("has_file")),
         )
 
 

@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chat.models import Message, Thread
+from chat.models import Attachment, Message, Thread
 from chat.services import erase_messages_of
 from circles.access import administered_programmes
 from circles.models import (
@@ -288,10 +288,28 @@ def export_personal_data(*, user: User) -> bytes:
         "notifications.json": _notification_settings(user),
         "library.json": _library(user),
     }
+    shared = list(
+        Attachment.objects.filter(uploader=user, message__isnull=False, message__deleted_at__isnull=True)
+        .select_related("room__circle")
+        .order_by("id")
+    )
+    files["files.json"] = [
+        {
+            "file": f"files/{a.key}/{a.name}",
+            "type": a.content_type,
+            "size": a.size,
+            "shared": _when(a.created_at),
+            "circle": a.room.circle.name if a.room.circle else None,
+        }
+        for a in shared
+    ]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, content in files.items():
             archive.writestr(name, json.dumps(content, ensure_ascii=False, indent=2))
+        for attachment in shared:  # the files they shared, as they were stored (images without their EXIF)
+            with attachment.file.open("rb") as stored:
+                archive.writestr(f"files/{attachment.key}/{attachment.name}", stored.read())
     return buffer.getvalue()
 
 

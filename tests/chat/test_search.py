@@ -56,7 +56,8 @@ def test_it_lists_matches_from_circles_and_threads_with_links_to_the_message(cli
 def test_each_time_is_on_the_readers_clock(client, chat):
     message = say(chat.members[1], chat.room, "timezones are hard")
     for reader in (chat.members[0], chat.coach):  # Bogotá and Madrid
-        local = timezone.localtime(message.created_at, ZoneInfo(reader.timezone)).strftime("%Y-%m-%d %H:%M")
+        at = timezone.localtime(message.created_at, ZoneInfo(reader.timezone))
+        local = f"{at.day} {at.strftime('%b %Y, %H:%M')}"  # "6 Dec 2026, 14:00": never 12/06 or ISO
         assert local in find(client, reader, q="timezones").content.decode()
 
 

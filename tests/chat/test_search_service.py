@@ -229,3 +229,40 @@ def test_the_query_uses_the_gin_index(chat: Chat):
         cursor.execute("EXPLAIN " + sql, ["words"] * len(search.QUERY_CONFIGS))
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "chat_message_search_gin" in plan
+
+
+def attach(message: Message, name: str) -> None:
+    """A sent file on the message (a row only: search reads names, never the stored bytes)."""
+    from chat.models import Attachment
+
+    Attachment.objects.create(
+        room=message.room,
+        uploader=message.author,
+        message=message,
+        file=f"test/{uuid.uuid4()}",
+        name=name,
+        content_type="application/pdf",
+        kind="file",
+        size=10,
+    )
+
+
+def test_a_message_is_found_by_its_files_names_and_only_by_its_readers(chat: Chat):
+    mine = say(chat.members[0], chat.room, "here it is")
+    attach(mine, "Presupuesto mayo.pdf")
+    theirs = say(chat.neighbour, chat.neighbour_room, "ours too")
+    attach(theirs, "Presupuesto junio.pdf")
+    say(chat.members[0], chat.room, "no file, no match")
+    assert bodies(chat.members[1], "presupuesto") == ["here it is"]
+    assert bodies(chat.members[1], "presupuesto -mayo") == []
+    assert bodies(chat.neighbour, "presupuesto") == ["ours too"]
+    (hit,) = search.search(user=chat.members[1], criteria=search.Criteria(query="presupuesto")).hits
+    assert [file.name for file in hit.message.attachments.all()] == ["Presupuesto mayo.pdf"]
+
+
+def test_only_messages_with_files_when_asked(chat: Chat):
+    with_file = say(chat.members[0], chat.room, "the plan, attached")
+    attach(with_file, "plan.pdf")
+    say(chat.members[0], chat.room, "the plan, in words")
+    assert sorted(bodies(chat.coach, "plan")) == ["the plan, attached", "the plan, in words"]
+    assert bodies(chat.coach, "plan", has_file=True) == ["the plan, attached"]

@@ -109,6 +109,7 @@ def test_the_download_holds_each_kind_of_the_persons_data(lives):
         "check_ins.json",
         "commitments.json",
         "concerns.json",
+        "files.json",
         "goals.json",
         "kudos.json",
         "library.json",
@@ -292,3 +293,27 @@ def test_an_admin_cannot_erase_someone_who_is_also_in_a_programme_they_do_not_ru
     assert response.status_code == 403
     assert "ask its admins" in response.content.decode()
     assert user("kofi").erased_at is None
+
+
+def test_the_download_carries_the_files_i_shared_but_not_others(lives, harambee):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from chat.models import Attachment
+    from tests.chat.conftest import post
+
+    def share(username: str, data: bytes, name: str) -> None:
+        response = signed_in(username).post(
+            reverse("api_circle_upload", args=[harambee.pk]), {"file": SimpleUploadedFile(name, data)}
+        )
+        assert response.status_code == 201, response.content
+        key = Attachment.objects.get(key=response.json()["attachment"]["id"]).key
+        post(user(username), lives["room"], "", attachments=(key,))
+
+    share("kofi", b"Kofi's training plan\n", "plan.txt")
+    share("grace", b"Grace's private notes\n", "grace.txt")
+    with zipfile.ZipFile(io.BytesIO(export_personal_data(user=user("kofi")))) as archive:
+        (listed,) = json.loads(archive.read("files.json"))
+        assert listed["file"].endswith("/plan.txt")
+        assert listed["circle"] == "Harambee"
+        assert archive.read(listed["file"]) == b"Kofi's training plan\n"
+        assert not [name for name in archive.namelist() if name.endswith("grace.txt")]
