@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from coaching.accounts.models import User
 from coaching.notifications.emails import send_due_emails
-from coaching.notifications.models import Notification
+from coaching.notifications.models import Notification, NotificationSettings
 from tests.e2e import pages
 from tests.notifications.smtp import smtp_server, text_of  # noqa: F401  (a real SMTP server for this module)
 
@@ -24,8 +24,14 @@ TIMEOUT = 10_000
 
 
 def only_the_mentions_to_come() -> None:
-    """Seating the demo told everyone about their circle: those are not what these tests are about."""
+    """Seating the demo told everyone about their circle: those are not what these tests are about. And
+    no quiet hours for Grace, so the email is due after the delay whatever the hour in Nairobi when this runs
+    (tests/notifications/test_quiet.py covers quiet hours)."""
     Notification.objects.update(email_due_at=None, read_at=timezone.now())
+    grace = User.objects.get(username="grace")
+    NotificationSettings.objects.update_or_create(
+        user=grace, defaults={"quiet_from": dt.time(0, 0), "quiet_until": dt.time(0, 0)}
+    )
 
 
 def mention(kofi: pages.Person, url: str, words: str) -> None:
