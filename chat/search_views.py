@@ -22,7 +22,8 @@ from django.views.decorators.http import require_GET
 
 from chat import search
 from chat.access import readable_rooms
-from chat.models import Message, Room
+from chat.models import Room
+from chat.notifying import message_url
 from circles.models import Membership
 from coaching.accounts.models import User
 from coaching.accounts.requests import AuthenticatedRequest
@@ -39,16 +40,6 @@ def conversation_name(room: Room, reader: User) -> str:
     thread = room.thread
     other = thread.member if thread.coach_id == reader.pk else thread.coach
     return _("With %(name)s") % {"name": other.name}
-
-
-def message_url(message: Message) -> str:
-    """The message in its conversation: the room page opens at `#message-<id>` (static/js/chat.js)."""
-    room = message.room
-    if room.circle_id is not None:
-        page = reverse("circle", args=[room.circle_id])
-    else:
-        page = reverse("chat_thread", args=[room.thread.pk])
-    return f"{page}#message-{message.pk}"
 
 
 def people_of(rooms: list[Room], reader: User) -> list[User]:
