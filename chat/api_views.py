@@ -19,7 +19,6 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -29,6 +28,7 @@ from chat.models import Room
 from circles.access import programme_for_admin
 from coaching.accounts.models import User
 from coaching.accounts.requests import AuthenticatedRequest
+from coaching.lib.answers import action_done
 from coaching.lib.errors import ChatError, NoAccess
 
 DEFAULT_LIMIT = 50
@@ -144,21 +144,9 @@ def circle_search(request: AuthenticatedRequest, circle_id: int) -> HttpResponse
     return redirect(search_views.search_url(room=room, query=request.GET.get("q", "")))
 
 
-def _wants_json(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False)) or "application/json" in request.headers.get("Accept", "")
-
-
 def _done(request: HttpRequest, circle_id: int, sentence: str, **fields: Any) -> HttpResponse:
-    """Answer a moderation action: JSON for scripts and htmx, a flash and a redirect for plain forms."""
-    if _wants_json(request):
-        return JsonResponse({"ok": True, **fields})
-    messages.success(request, sentence)
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        back = reverse("circle", args=[circle_id])
-    return redirect(back)
+    """Answer a moderation action; a plain form goes back to the circle page."""
+    return action_done(request, sentence=sentence, fallback=reverse("circle", args=[circle_id]), **fields)
 
 
 Action = Callable[[Room, User], HttpResponse]

@@ -15,7 +15,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,6 +25,7 @@ from chat.models import Room
 from circles.models import Circle
 from coaching.accounts.models import User
 from coaching.accounts.requests import AuthenticatedRequest
+from coaching.lib.answers import action_done, wants_json
 from coaching.lib.errors import ChatError, NoAccess
 from coaching.lib.markdown import render as render_markdown
 from coaching.library import notes, pins, selectors
@@ -86,12 +86,8 @@ def library_page(request: AuthenticatedRequest, circle_id: int) -> HttpResponse:
 # ---------------------------------------------------------------- pins
 
 
-def _wants_json(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False)) or "application/json" in request.headers.get("Accept", "")
-
-
 def _error(request: HttpRequest, circle_id: int, code: str, detail: str, status: int) -> HttpResponse:
-    if _wants_json(request) or status in (401, 404):
+    if wants_json(request) or status in (401, 404):
         return JsonResponse({"error": {"code": code, "detail": detail}}, status=status)
     messages.error(request, detail)
     return redirect("circle_library", circle_id)
@@ -112,15 +108,9 @@ def _pin_action(
         return _error(request, circle_id, "not_found", _("There is nothing here for you."), 404)
     except ChatError as error:
         return _error(request, circle_id, error.code, error.detail, STATUS.get(error.code, 400))
-    if _wants_json(request):
-        return JsonResponse({"ok": True, **fields})
-    messages.success(request, sentence)
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        back = reverse("circle_library", args=[circle_id])
-    return redirect(back)
+    return action_done(
+        request, sentence=sentence, fallback=reverse("circle_library", args=[circle_id]), **fields
+    )
 
 
 @never_cache
