@@ -15,7 +15,9 @@ $(BIN)/python:
 
 $(VENV)/.synced: pyproject.toml uv.lock | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv sync --frozen --inexact
+	@# Compiled once here: with PYTHONDONTWRITEBYTECODE set, every process (each test's server) would
+	@# otherwise compile Django, Twisted and OR-Tools again from source, seconds each time.
+	$(BIN)/uv sync --frozen --inexact --compile-bytecode
 	touch $@
 
 install: $(VENV)/.synced

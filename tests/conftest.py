@@ -158,10 +158,78 @@ def _daphne(extra_env: dict[str, str]) -> Iterator[str]:
         log.close()
 
 
+class SharedDaphnes:
+    """Servers the tests of a session share, one per environment (ours plus the test's extra), the last
+    `KEEP` used kept running: starting Django takes seconds, and a server keeps nothing of a test that the
+    next one could see (each test's data is deleted, its ids never come back, and its Redis keys are cleared
+    by `fresh_shared_state`)."""
+
+    KEEP = 3
+
+    def __init__(self) -> None:
+        self.running: dict[tuple[tuple[str, str], ...], tuple[str, contextlib.ExitStack]] = {}
+
+    def get(self, extra_env: dict[str, str]) -> str:
+        key = tuple(sorted({**os.environ, **extra_env}.items()))
+        found = self.running.pop(key, None)
+        if found is not None and DAPHNES[found[0]].poll() is not None:
+            found[1].close()
+            found = None
+        if found is None:
+            stack = contextlib.ExitStack()
+            found = (stack.enter_context(_daphne(extra_env)), stack)
+        self.running[key] = found  # the most recently used last
+        while len(self.running) > self.KEEP:
+            self.running.pop(next(iter(self.running)))[1].close()
+        return found[0]
+
+    def stop(self) -> None:
+        while self.running:
+            self.running.popitem()[1][1].close()
+
+
+@pytest.fixture(scope="session")
+def shared_daphnes(django_db_setup: None) -> Iterator[SharedDaphnes]:
+    """The session's shared servers, stopped before the test database is dropped."""
+    daphnes = SharedDaphnes()
+    yield daphnes
+    daphnes.stop()
+
+
+def _flush_retrying_deadlocks() -> None:
+    """A shared server may still be ending a test's sockets (closing an attendance span) while the test's
+    tables are emptied; PostgreSQL then picks the TRUNCATE as a deadlock's victim. The server's write
+    finishes, and emptying again goes through."""
+    from django.core.management.base import CommandError
+    from django.test import TransactionTestCase
+
+    teardown = TransactionTestCase._fixture_teardown  # type: ignore[attr-defined]
+
+    def retrying(self: TransactionTestCase) -> None:
+        for attempt in range(3):
+            try:
+                return teardown(self)
+            except CommandError:
+                if attempt == 2:
+                    raise
+
+    TransactionTestCase._fixture_teardown = retrying  # type: ignore[attr-defined]
+
+
+_flush_retrying_deadlocks()
+
+
 @pytest.fixture
-def daphne_factory(transactional_db: None) -> Iterator[Callable[..., str]]:
-    """Start real daphnes serving the test database, with extra environment (`JANUS_URL=…`); yields a
-    function returning each one's base URL. They stop when the test ends."""
+def daphne_factory(transactional_db: None, shared_daphnes: SharedDaphnes) -> Callable[..., str]:
+    """Real daphnes serving the test database, with extra environment (`JANUS_URL=…`): a function returning
+    the base URL of the session's server for that environment, started on first use."""
+    return lambda **extra_env: shared_daphnes.get(extra_env)
+
+
+@pytest.fixture
+def own_daphne_factory(transactional_db: None) -> Iterator[Callable[..., str]]:
+    """Like `daphne_factory`, but servers of this test alone, stopped when it ends: for tests that signal the
+    process, or point it at a Redis, Janus or pool size of their own."""
     with contextlib.ExitStack() as stack:
         yield lambda **extra_env: stack.enter_context(_daphne(extra_env))
 
@@ -173,9 +241,10 @@ def daphne_server(daphne_factory: Callable[..., str]) -> str:
 
 
 @pytest.fixture
-def daphne_process(daphne_server: str) -> subprocess.Popen[bytes]:
-    """The process of `daphne_server`, for tests that signal it."""
-    return DAPHNES[daphne_server]
+def daphne_process(own_daphne_factory: Callable[..., str]) -> tuple[str, subprocess.Popen[bytes]]:
+    """A daphne of this test alone and its process, for tests that signal it: (base URL, process)."""
+    url = own_daphne_factory()
+    return url, DAPHNES[url]
 
 
 class JanusProcess:

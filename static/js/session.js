@@ -10,6 +10,9 @@
 //   {pc, ready: true}            a connection made on its own initiative says it is listening
 //   {pc, description: {type, sdp}}, {pc, candidate: {...}}   perfect negotiation (polite = the higher id;
 //                                the impolite side makes the first offer of each connection)
+// and, once it knows it, `for`: the id of the receiving connection it is meant for. What is for another
+// connection of ours (one already closed) is dropped, so an offer made to our last connection can never be
+// answered by this one.
 // Only people on stage ask for a camera. In the mesh a viewer opens one receive-only connection per stage member
 // with the same conventions; the rest of the audience opens none.
 (() => {
@@ -729,7 +732,8 @@
   }
 
   function signal(peer, data) {
-    send({ type: "rtc.signal", to: peer.user, data: { pc: peer.id, ...data } });
+    const addressed = peer.remote === null ? {} : { for: peer.remote };
+    send({ type: "rtc.signal", to: peer.user, data: { pc: peer.id, ...addressed, ...data } });
   }
 
   function sendTracks(peer) {
@@ -859,6 +863,7 @@
       return;
     }
     const id = data.pc;
+    if (data.for !== undefined && data.for !== peer.id) return; // meant for a connection of ours that is gone
     if (data.ready) {
       if (id === peer.remote) return;
       if (peer.remote !== null) {

@@ -255,9 +255,9 @@ def handshake(url: str, path: str, cookie: str) -> tuple[float, dict[str, Any] |
         sock.close()
 
 
-def test_every_client_catches_up_within_2_s_of_a_redis_restart(daphne_factory, demo, own_redis):
-    one = daphne_factory(REDIS_URL=own_redis.url)
-    two = daphne_factory(REDIS_URL=own_redis.url)
+def test_every_client_catches_up_within_2_s_of_a_redis_restart(own_daphne_factory, demo, own_redis):
+    one = own_daphne_factory(REDIS_URL=own_redis.url)
+    two = own_daphne_factory(REDIS_URL=own_redis.url)
     path = f"/ws/circles/{demo['circles'][1]['id']}/"
     people = ["kofi", "grace", "james", "amani.coach"]
     cookies = {name: cookie_for(name) for name in people}

@@ -69,13 +69,13 @@ def seed(room: Room, authors: list[User]) -> None:
 
 
 @pytest.fixture
-def place(daphne_factory, demo) -> dict[str, Any]:
+def place(own_daphne_factory, demo) -> dict[str, Any]:
     circle = demo["circles"][1]
     people = [circle["coach"], *circle["members"]]
     room = circle_room_of(circle["id"])
     seed(room, list(User.objects.filter(username__in=people)))
     # Many probe sends in a few seconds: the rate limit is not what this measures.
-    server = daphne_factory(CHAT_RATE_LIMIT_MESSAGES="100000")
+    server = own_daphne_factory(CHAT_RATE_LIMIT_MESSAGES="100000")
     return {
         "server": server,
         "url": server.replace("http://", "ws://") + f"/ws/circles/{circle['id']}/",

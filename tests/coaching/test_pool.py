@@ -66,8 +66,8 @@ def socket_to(url: str, path: str, cookie: str) -> ClientConnection:
     return connect(url.replace("http://", "ws://") + path, additional_headers=headers)
 
 
-def test_connections_stay_within_the_pool_under_load(daphne_factory, demo):
-    url = daphne_factory(DB_POOL_SIZE="3", DB_POOL_TIMEOUT="20")
+def test_connections_stay_within_the_pool_under_load(own_daphne_factory, demo):
+    url = own_daphne_factory(DB_POOL_SIZE="3", DB_POOL_TIMEOUT="20")
     pid = DAPHNES[url].pid
     members = ["kofi", "grace", "james", "fatima", "daniel", "amani.coach"]
     cookies = [cookie_for(name) for name in members]
@@ -122,8 +122,8 @@ def held_pool(url: str, cookie: str) -> Iterator[list[tuple[int, str]]]:
             blocked.join(timeout=15)
 
 
-def test_a_full_pool_answers_busy_not_a_traceback(daphne_factory, demo):
-    url = daphne_factory(DB_POOL_SIZE="1", DB_POOL_TIMEOUT="1")
+def test_a_full_pool_answers_busy_not_a_traceback(own_daphne_factory, demo):
+    url = own_daphne_factory(DB_POOL_SIZE="1", DB_POOL_TIMEOUT="1")
     kofi, grace = cookie_for("kofi"), cookie_for("grace")
     circle_id = demo["circles"][1]["id"]
     path = f"/ws/circles/{circle_id}/"

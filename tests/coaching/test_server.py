@@ -62,16 +62,17 @@ async def test_an_oversized_frame_is_answered_too_long_and_the_socket_stays_open
 
 
 async def test_sigterm_closes_sockets_with_1012_and_the_process_exits(
-    daphne_server, daphne_process: subprocess.Popen[bytes], demo, cookies
+    daphne_process: tuple[str, subprocess.Popen[bytes]], demo, cookies
 ):
+    daphne_server, process = daphne_process
     circle_id = demo["circles"][1]["id"]
     sockets = [await open_room(daphne_server, circle_id, cookie) for cookie in cookies.values()]
     started = time.monotonic()
-    daphne_process.send_signal(signal.SIGTERM)
+    process.send_signal(signal.SIGTERM)
     for socket in sockets:
         await asyncio.wait_for(socket.wait_closed(), 5)
         assert socket.close_code == 1012
-    await asyncio.to_thread(daphne_process.wait, 10)
+    await asyncio.to_thread(process.wait, 10)
     assert time.monotonic() - started < 5
     # No longer accepting: a new socket is refused.
     with pytest.raises(ConnectionRefusedError):

@@ -4,6 +4,7 @@ reachable offline; tests/notifications/test_push.py plays one for the server sid
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -16,10 +17,16 @@ from tests.e2e.pages import TIMEOUT, Person
 pytestmark = [pytest.mark.browser]
 
 
+@functools.cache
+def vapid_pair() -> tuple[str, str]:
+    """One pair for the module: its tests then share one server (servers are shared by environment)."""
+    return new_pair()
+
+
 @pytest.fixture
 def push_keys(monkeypatch: pytest.MonkeyPatch) -> str:
     """VAPID keys in the environment of the daphne the test starts next (request this fixture first)."""
-    public, private = new_pair()
+    public, private = vapid_pair()
     monkeypatch.setenv("WEBPUSH_VAPID_PUBLIC_KEY", public)
     monkeypatch.setenv("WEBPUSH_VAPID_PRIVATE_KEY", private)
     return public

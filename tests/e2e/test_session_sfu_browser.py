@@ -1,7 +1,7 @@
 """The stage through the SFU in real browsers: a real daphne talking to a real Janus, Chromium's fake media.
 The coach and a member publish; the audience receives both; the member's screen goes through the publisher.
 
-Needs the `janus` and `daphne_factory` fixtures (tests/conftest.py, from the SFU branch)."""
+Needs the `janus` and `daphne_factory` fixtures (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -89,9 +89,9 @@ def test_the_audience_receives_the_stage_through_janus(three, sfu_server, sessio
 
 
 def test_the_room_says_when_janus_is_gone_and_the_video_comes_back(
-    chromium, daphne_factory, own_janus, demo, session_id
+    chromium, own_daphne_factory, own_janus, demo, session_id
 ):
-    server = daphne_factory(JANUS_URL=own_janus.url, JANUS_API_SECRET=own_janus.secret)
+    server = own_daphne_factory(JANUS_URL=own_janus.url, JANUS_API_SECRET=own_janus.secret)
     url = f"{server}/sessions/{session_id}/"
     coach = Person(chromium, server, "diego.coach", demo["password"])
     emma = Person(chromium, server, "emma", demo["password"])

@@ -153,9 +153,9 @@ async def test_someone_outside_the_circle_cannot_open_the_socket(sfu_server, hor
 
 
 async def test_janus_going_away_keeps_the_chat_and_coming_back_restores_media(
-    daphne_factory, own_janus, horizonte
+    own_daphne_factory, own_janus, horizonte
 ):
-    server = daphne_factory(JANUS_URL=own_janus.url, JANUS_API_SECRET=own_janus.secret)
+    server = own_daphne_factory(JANUS_URL=own_janus.url, JANUS_API_SECRET=own_janus.secret)
     ids = horizonte["ids"]
     coach, emma = await enter(server, horizonte, "diego.coach"), await enter(server, horizonte, "emma")
     await go_live(coach, [emma], ids, ["diego.coach"])
@@ -216,8 +216,8 @@ async def test_a_second_tab_takes_over_and_viewers_are_offered_the_new_stream(sf
         await person.close()
 
 
-async def test_an_unreachable_janus_is_reported_and_sfu_frames_are_refused(daphne_factory, horizonte):
-    server = daphne_factory(JANUS_URL="ws://127.0.0.1:9", JANUS_API_SECRET="unused")  # nothing listens
+async def test_an_unreachable_janus_is_reported_and_sfu_frames_are_refused(own_daphne_factory, horizonte):
+    server = own_daphne_factory(JANUS_URL="ws://127.0.0.1:9", JANUS_API_SECRET="unused")  # nothing listens
     ids = horizonte["ids"]
     coach = await Person(server, horizonte["path"], "diego.coach", horizonte["cookies"]["diego.coach"]).open()
     await coach.next("rtc.config")
