@@ -1,14 +1,16 @@
-"""Chat fan-out benchmark: `python -m bench.chat [--quick] [--servers …] [--connections …] [--before DIR]`.
+"""Chat fan-out benchmark: `python -m bench.chat [--quick] [--servers …] [--connections …] [--before DIR]
+[--profile]`.
 
 Starts a private Redis on loopback, seeds PostgreSQL databases, then starts each server fresh in
-turn (ours = the real application under daphne; tutorial and tutorial+db = the Channels tutorial
-without and with the ORM, under daphne; bare = plain `websockets`; ours2 = ours as two daphne
-processes behind the same Redis), and drives each from `bench.loadgen` in its own process (servers
-pinned to core 0, the load generator to core 1 when there are two and the machine is otherwise idle;
-see --pin). Each step is a warm-up then three back-to-back measured windows (medians of their
-percentiles; losses summed). Ours runs again at the end (A-B-A) unless --quick or --no-repeat; with
---before DIR, the code checked out in DIR ("before") runs first and last instead, so a change is measured
-against the code before it in one run.
+turn (ours = the real application under daphne; ours_uvicorn = the same under uvicorn; tutorial and
+tutorial+db = the Channels tutorial without and with the ORM, under daphne; bare = plain `websockets`;
+ours2 = ours as two daphne processes behind the same Redis), and drives each from `bench.loadgen` in its
+own process (servers pinned to core 0, the load generator to core 1 when there are two and the machine
+is otherwise idle; see --pin). Each step is a warm-up then three back-to-back measured windows (medians
+of their percentiles; losses summed). Ours runs again at the end (A-B-A) unless --quick or --no-repeat;
+with --before DIR, the code checked out in DIR ("before") runs first and last instead, so a change is
+measured against the code before it in one run. With --profile, py-spy records ours over each step's
+measured windows and a table gives its CPU-µs per message by stage (bench/stages.py).
 Prints one table with ratios against ours and writes var/bench-chat.json (var/bench-chat-quick.json
 for --quick, a CI smoke test, not for figures).
 """
@@ -37,15 +39,17 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import redis
 
+from bench import stages
 from bench.fixtures import ensure_database
 from bench.loadgen import CIRCLE
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / "var" / "bench"
-SERVERS = ("ours", "tutorial", "tutorial_db", "bare", "ours2", "before")
-OURS = ("ours", "ours2", "before")  # the application itself, on its seeded database
+SERVERS = ("ours", "ours_uvicorn", "tutorial", "tutorial_db", "bare", "ours2", "before")
+OURS = ("ours", "ours_uvicorn", "ours2", "before")  # the application itself, on its seeded database
 LABELS = {
     "ours": "ours",
+    "ours_uvicorn": "ours on uvicorn",
     "ours2": "ours x2 processes",
     "before": "ours before the change (--before)",
     "tutorial": "tutorial",
@@ -83,6 +87,7 @@ class Settings:
     pin: bool
     pin_reason: str
     report_only: bool = False
+    profile: bool = False  # py-spy over each measured step of ours: CPU per message by stage (bench.stages)
     before: Path | None = None  # a checkout of the code before a change: runs as "before", first and last
 
 
@@ -306,6 +311,10 @@ class Bench:
             if server == "bare":
                 argv = [sys.executable, "-m", "bench.baselines.bare", "--port", str(port)]
                 env = self._base_env()
+            elif server == "ours_uvicorn":
+                argv = [sys.executable, "-m", "coaching.server", "--uvicorn", "--host", "127.0.0.1"]
+                argv += ["--port", str(port), "--proxy-headers", "coaching.asgi:application"]
+                env = self.ours_env()
             else:
                 app = {
                     "ours": "coaching.asgi:application",
@@ -314,9 +323,10 @@ class Bench:
                     "tutorial": "bench.baselines.tutorial:application",
                     "tutorial_db": "bench.baselines.tutorial_db:application",
                 }[server]
-                argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app]
+                launcher = "coaching.server" if server in OURS else "daphne"  # ours as the Procfile runs it
+                argv = [sys.executable, "-m", launcher, "-b", "127.0.0.1", "-p", str(port), app]
                 if server in OURS:
-                    argv.insert(3, "--proxy-headers")  # as the Procfile runs it
+                    argv.insert(3, "--proxy-headers")
                 env = (
                     self.ours_env() if server in OURS else self.baseline_env(with_db=server == "tutorial_db")
                 )
@@ -336,7 +346,7 @@ class Bench:
         processes, ports = self._start(server, label)
         out = LOGS / f"run-{label}.json"
         out.unlink(missing_ok=True)
-        kind = {"ours": "ours", "ours2": "ours", "before": "ours", "bare": "bare"}.get(server, "tutorial")
+        kind = "ours" if server in OURS else "bare" if server == "bare" else "tutorial"
         argv = [
             sys.executable,
             "-m",
@@ -371,12 +381,20 @@ class Bench:
             "--out",
             str(out),
         ]
+        profiles = LOGS / f"profile-{label}"
+        if self.cfg.profile and server in OURS:
+            argv += ["--profile-dir", str(profiles)]
         if self.cfg.pin:
             argv = ["taskset", "-c", "1", *argv]
         try:
             subprocess.run(argv, cwd=ROOT, env=self._base_env(), check=True, timeout=1200)
             result: dict[str, Any] = json.loads(out.read_text())
             result["rows"] = self._rows(server)
+            if self.cfg.profile and server in OURS:
+                for step in result["steps"]:
+                    recorded = profiles / f"{step['offered_sends_per_s']:g}.txt"
+                    if recorded.is_file() and step["server_cpu_us_per_delivery"]:
+                        step["stages"] = stages.breakdown(recorded, step["server_cpu_us_per_delivery"])
         finally:
             for process in processes:
                 self.procs.stop(process)
@@ -668,6 +686,11 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Settings, Path]:
         default=None,
         help="a checkout of the code before a change (e.g. a git worktree): it runs first and last (A-B-A)",
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile ours with py-spy in each measured step and print CPU-µs per message by stage",
+    )
     parser.add_argument("--output", type=Path, default=None)
     parser.add_argument("--report", type=Path, default=None, help="re-summarise a saved JSON; runs nothing")
     args = parser.parse_args(argv)
@@ -697,6 +720,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Settings, Path]:
         or ROOT / "var" / ("bench-chat-quick.json" if args.quick else "bench-chat.json")
     )
     cfg.report_only = args.report is not None
+    cfg.profile = args.profile
     if args.before is not None:
         if not (args.before / "coaching" / "asgi.py").is_file():
             parser.error(f"--before {args.before}: not a checkout of this project")
@@ -710,6 +734,15 @@ def print_tables(results: list[dict[str, Any]], rows: list[dict[str, Any]], verd
     print()
     print(step_table(results))
     print()
+    profiled = {
+        f"{r['label']} (run {r['run']}) @{step['offered_sends_per_s']:g}/s": step["stages"]
+        for r in results
+        for step in r["steps"]
+        if step.get("stages")
+    }
+    if profiled:
+        print(stages.table(profiled))
+        print()
     for line in verdict_lines:
         print(line)
 

@@ -22,6 +22,7 @@ import os
 import random
 import resource
 import statistics
+import subprocess
 import sys
 import time
 import uuid
@@ -358,6 +359,21 @@ class LoadGen:
 
     # -- the run ---------------------------------------------------------------------------------
 
+    def _profile(self, rate: float) -> subprocess.Popen[bytes] | None:
+        """With --profile-dir: py-spy records the (first) server over this step's measured windows."""
+        if self.args.profile_dir is None or not self.server_pids:
+            return None
+        self.args.profile_dir.mkdir(parents=True, exist_ok=True)
+        seconds = max(1, round(self.args.window * self.args.repeats))
+        out = self.args.profile_dir / f"{rate:g}.txt"
+        argv = ["py-spy", "record", "--pid", str(self.server_pids[0]), "--rate", "250", "--threads"]
+        argv += ["--nonblocking", "--format", "raw", "--duration", str(seconds), "--output", str(out)]
+        return subprocess.Popen(
+            [str(Path(sys.executable).with_name("py-spy")), *argv[1:]],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
     async def run(self) -> dict[str, Any]:
         """Connect, measure RSS, run the steps; the results as a dict."""
         args = self.args
@@ -387,6 +403,7 @@ class LoadGen:
                 warm = len(self.tracker.phases)
                 self.tracker.phases.append(Phase(step, rate, measured=False))
                 await self._send_phase(warm, rate, args.warmup)
+                profiler = self._profile(rate)
                 for _window in range(args.repeats):  # back-to-back measured windows, no gap in the load
                     measured = len(self.tracker.phases)
                     phase = Phase(step, rate, measured=True)
@@ -395,6 +412,8 @@ class LoadGen:
                     phase.duration = await self._send_phase(measured, rate, args.window)
                     after = self._cpu()
                     phase.cpu = {key: after[key] - before[key] for key in after}
+                if profiler is not None:
+                    await asyncio.to_thread(profiler.wait, 60)
                 await self._drain(args.drain)
                 summary = self._step(step)
                 log(_step_line(self.kind, summary))
@@ -596,6 +615,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--connect-concurrency", type=int, default=16)
     parser.add_argument("--time-limit", type=float, default=900.0, help="hard limit for the whole run, s")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--profile-dir", type=Path, default=None, help="py-spy profiles of each step's measured windows here"
+    )
     args = parser.parse_args(argv)
     _raise_fd_limit(args.connections + 256)
 

@@ -1,7 +1,10 @@
-"""The web process: daphne with this project's frame limit and a graceful shutdown.
+"""The web process: daphne (or, with `--uvicorn` first, uvicorn) with this project's frame limit and a
+graceful shutdown.
 
 Run it as daphne is run: `python -m coaching.server [daphne options] coaching.asgi:application` (the
-Procfile, `make run` and the tests' daphne all do). Options given on the command line win over ours.
+Procfile, `make run` and the tests' daphne all do), or as uvicorn is run:
+`python -m coaching.server --uvicorn [uvicorn options] coaching.asgi:application`. Options given on the
+command line win over ours.
 
 What it adds to daphne:
 - WebSocket messages and frames up to WEBSOCKET_MAX_BYTES reach the application, which answers anything
@@ -13,6 +16,11 @@ What it adds to daphne:
   thread that can never finish (one waiting on the event loop that has just stopped, through
   `async_to_sync`) would keep the interpreter from exiting forever: after EXIT_GRACE_SECONDS the process
   exits anyway.
+- Sockets are never closed for their age (daphne's `--websocket_timeout` would drop each after a day).
+
+On uvicorn the same contract takes only options: its websockets-sansio protocol (no per-message deflate)
+with the same message limit, closing sockets with 1012 on SIGTERM and waiting CLOSE_GRACE_SECONDS;
+proxy headers are trusted from FORWARDED_ALLOW_IPS (uvicorn's own setting, 127.0.0.1 by default).
 """
 
 from __future__ import annotations
@@ -86,9 +94,32 @@ def _exit_if_stuck() -> None:
     os._exit(0)
 
 
+def uvicorn_options() -> list[str]:
+    """Our defaults for uvicorn, before the command line's own options."""
+    return [
+        "--ws",
+        "websockets-sansio",
+        "--ws-per-message-deflate",
+        "false",
+        "--ws-max-size",
+        str(WEBSOCKET_MAX_BYTES),
+        "--lifespan",
+        "auto",  # the application has no startup or shutdown work, and says so once
+        "--timeout-graceful-shutdown",
+        str(int(CLOSE_GRACE_SECONDS)),
+        "--no-access-log",
+    ]
+
+
 def main(argv: list[str]) -> None:
+    if argv[:1] == ["--uvicorn"]:
+        import uvicorn.main
+
+        uvicorn.main.main(uvicorn_options() + argv[1:], prog_name="uvicorn")
+        return
     limits = ["--websocket-max-message-size", str(WEBSOCKET_MAX_BYTES)]
     limits += ["--websocket-max-frame-size", str(WEBSOCKET_MAX_BYTES)]
+    limits += ["--websocket_timeout", "-1"]
     GracefulCommandLine().run(limits + argv)
     # The reactor has stopped. The interpreter now joins the worker threads; one that waits on the stopped
     # event loop never returns, so a daemon timer ends the process if joining takes too long.
