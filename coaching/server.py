@@ -17,6 +17,8 @@ What it adds to daphne:
   `async_to_sync`) would keep the interpreter from exiting forever: after EXIT_GRACE_SECONDS the process
   exits anyway.
 - Sockets are never closed for their age (daphne's `--websocket_timeout` would drop each after a day).
+- Keep-alive pings are spread: each socket's first comes at a random point of the first interval, so
+  sockets opened together (a process restart, a class starting) do not all ping on the same turn.
 
 On uvicorn the same contract takes only options: its websockets-sansio protocol (no per-message deflate)
 with the same message limit, closing sockets with 1012 on SIGTERM and waiting CLOSE_GRACE_SECONDS;
@@ -28,13 +30,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import sys
 import threading
+import time
 from typing import Any
 
+import daphne.server
 from daphne.cli import CommandLineInterface
 from daphne.server import Server
-from daphne.ws_protocol import WebSocketProtocol
+from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
 from twisted.internet import defer
 
 log = logging.getLogger("coaching.server")
@@ -44,6 +49,20 @@ log = logging.getLogger("coaching.server")
 WEBSOCKET_MAX_BYTES = 32 * 1024 * 1024
 CLOSE_GRACE_SECONDS = 3.0
 EXIT_GRACE_SECONDS = 2.0
+
+
+class SpreadPingProtocol(WebSocketProtocol):
+    """daphne's socket, whose first keep-alive ping comes at a random point of the first interval."""
+
+    def onOpen(self) -> None:
+        super().onOpen()
+        # daphne pings a socket once `ping_interval` has passed since `last_ping`; its checks walk every
+        # socket each 2 s, so pings keep the phase this gives them.
+        self.last_ping = time.time() - random.uniform(0, self.server.ping_interval)  # noqa: S311
+
+
+class SpreadPingFactory(WebSocketFactory):
+    protocol = SpreadPingProtocol
 
 
 class GracefulServer(Server):
@@ -120,6 +139,8 @@ def main(argv: list[str]) -> None:
     limits = ["--websocket-max-message-size", str(WEBSOCKET_MAX_BYTES)]
     limits += ["--websocket-max-frame-size", str(WEBSOCKET_MAX_BYTES)]
     limits += ["--websocket_timeout", "-1"]
+    # daphne builds its socket factory inside Server.run, by this module-level name.
+    daphne.server.WebSocketFactory = SpreadPingFactory
     GracefulCommandLine().run(limits + argv)
     # The reactor has stopped. The interpreter now joins the worker threads; one that waits on the stopped
     # event loop never returns, so a daemon timer ends the process if joining takes too long.

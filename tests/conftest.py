@@ -104,7 +104,7 @@ DAPHNES: dict[str, subprocess.Popen[bytes]] = {}
 
 
 @contextlib.contextmanager
-def _daphne(extra_env: dict[str, str]) -> Iterator[str]:
+def _daphne(extra_env: dict[str, str], options: tuple[str, ...] = ()) -> Iterator[str]:
     port = _free_port()
     env = {
         **os.environ,
@@ -125,6 +125,7 @@ def _daphne(extra_env: dict[str, str]) -> Iterator[str]:
             "127.0.0.1",
             "-p",
             str(port),
+            *options,
             "coaching.asgi:application",
         ],
         cwd=ROOT,
@@ -229,9 +230,10 @@ def daphne_factory(transactional_db: None, shared_daphnes: SharedDaphnes) -> Cal
 @pytest.fixture
 def own_daphne_factory(transactional_db: None) -> Iterator[Callable[..., str]]:
     """Like `daphne_factory`, but servers of this test alone, stopped when it ends: for tests that signal the
-    process, or point it at a Redis, Janus or pool size of their own."""
+    process, or point it at a Redis, Janus or pool size of their own; positional arguments are daphne
+    options (`"--ping-interval", "4"`)."""
     with contextlib.ExitStack() as stack:
-        yield lambda **extra_env: stack.enter_context(_daphne(extra_env))
+        yield lambda *options, **extra_env: stack.enter_context(_daphne(extra_env, options))
 
 
 @pytest.fixture

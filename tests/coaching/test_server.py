@@ -1,4 +1,5 @@
-"""The web process (coaching/server.py) on a real daphne: oversized frames answered, graceful shutdown."""
+"""The web process (coaching/server.py) on a real daphne: oversized frames answered, graceful shutdown,
+keep-alive pings spread over the interval."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 import websockets
 from django.test import Client
+from websockets.frames import Frame, Opcode
 
 from coaching.accounts.models import User
 
@@ -77,3 +79,53 @@ async def test_sigterm_closes_sockets_with_1012_and_the_process_exits(
     # No longer accepting: a new socket is refused.
     with pytest.raises(ConnectionRefusedError):
         await open_room(daphne_server, circle_id, cookies["kofi"])
+
+
+class PingClock(websockets.ClientConnection):
+    """A client connection that notes when the server's pings arrive."""
+
+    pings: list[float]
+    opened: float
+    pinged: asyncio.Event
+
+    def process_event(self, event: Any) -> None:
+        if isinstance(event, Frame) and event.opcode is Opcode.PING:
+            self.pings.append(time.monotonic())
+            self.pinged.set()
+        super().process_event(event)
+
+
+async def test_keep_alive_pings_of_sockets_opened_together_are_spread(own_daphne_factory, demo, cookies):
+    # With a 4 s interval, a socket's first ping would come 4-6 s after it opened (daphne checks every 2 s)
+    # if every socket started its interval when it opened; spread, some come well before that.
+    server = own_daphne_factory("--ping-interval", "4")
+    circle_id = demo["circles"][1]["id"]
+    sockets = []
+    for cookie in list(cookies.values()) * 10:
+        socket = await websockets.connect(
+            f"{server.replace('http://', 'ws://')}/ws/circles/{circle_id}/",
+            additional_headers={"Cookie": cookie, "Origin": server},
+            compression=None,
+            ping_interval=None,
+            create_connection=PingClock,
+        )
+        socket.pings, socket.pinged = [], asyncio.Event()
+        socket.opened = time.monotonic()
+        sockets.append(socket)
+    readers = [asyncio.create_task(drain(socket)) for socket in sockets]
+    try:
+        async with asyncio.timeout(15):
+            await asyncio.gather(*(socket.pinged.wait() for socket in sockets))
+        waits = sorted(socket.pings[0] - socket.opened for socket in sockets)
+        assert waits[0] < 3.0, f"first pings {waits[0]:.1f}-{waits[-1]:.1f} s after opening"
+    finally:
+        for reader in readers:
+            reader.cancel()
+        for socket in sockets:
+            await socket.close()
+
+
+async def drain(socket: Any) -> None:
+    """Read frames so the connection processes the server's pings."""
+    async for _ in socket:
+        pass
