@@ -872,8 +872,12 @@
     }
     if (!navigator.onLine) setStatus("offline", t("offline"));
     else setStatus("reconnecting", t("reconnecting"));
+    // A dropped connection is tried again at once (a member far away gets back in one handshake); after
+    // that, or when the server said it is restarting (1012) or busy (1013, 4503), back off with jitter so
+    // a restarted server is not stampeded.
     const ceiling = Math.min(15000, 500 * 2 ** attempt);
-    const delay = ceiling / 2 + Math.random() * (ceiling / 2); // jitter, so a restarted server is not stampeded
+    const spread = attempt > 0 || code === 1012 || code === 1013 || code === 4503;
+    const delay = spread ? ceiling / 2 + Math.random() * (ceiling / 2) : 0;
     attempt += 1;
     reconnectTimer = setTimeout(connect, delay);
   }
@@ -891,6 +895,15 @@
     }, PING_EVERY);
   }
 
+  function caughtUp() {
+    // Everything up to the room's last seq is here: sends go straight out, unacknowledged ones again.
+    if (ready) return;
+    ready = true;
+    pump();
+    sendRead();
+    setTimeout(maybeLoadOlder, 0); // the history fallback may have waited for the socket
+  }
+
   function handle(frame) {
     switch (frame.type) {
       case "hello":
@@ -900,7 +913,11 @@
         showPresence();
         startHeartbeat();
         syncing = false;
-        requestSync();
+        // The page (or the last socket) holds every message up to `contiguous`, and the room's newer ones
+        // reach this socket live: a sync only when the room has gone further. A round trip saved on
+        // every open and reconnect, which is most of the wait for someone far away.
+        if (frame.last_seq > contiguous) requestSync();
+        else caughtUp();
         break;
       case "message.new":
       case "message.updated":
@@ -908,12 +925,7 @@
         break;
       case "sync.done":
         syncing = false;
-        if (!ready) {
-          ready = true;
-          pump();
-          sendRead();
-          setTimeout(maybeLoadOlder, 0); // the history fallback may have waited for the socket
-        }
+        caughtUp();
         if (olderViaSync) {
           floorSeq = Math.min(floorSeq, olderViaSync);
           olderViaSync = 0;
