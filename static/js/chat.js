@@ -777,6 +777,7 @@
   // ---------------------------------------------------------------- socket
   let socket = null;
   let ready = false; // hello seen and the first sync done: sends may go straight out
+  let caughtUpAt = null; // when the socket last became ready (ms since the page's time origin)
   let syncing = false;
   let syncAgain = false;
   let attempt = 0;
@@ -899,6 +900,7 @@
     // Everything up to the room's last seq is here: sends go straight out, unacknowledged ones again.
     if (ready) return;
     ready = true;
+    caughtUpAt = performance.now();
     pump();
     sendRead();
     setTimeout(maybeLoadOlder, 0); // the history fallback may have waited for the socket
@@ -1808,6 +1810,9 @@
     },
     get pendingCount() {
       return pending.size;
+    },
+    get caughtUpAt() {
+      return ready ? caughtUpAt : null;
     },
   };
 })();
