@@ -251,14 +251,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.output.write_text(json.dumps(report, indent=1))
     print(f"| measure ({args.server}, RTT {rtt:.0f} ms, median of {args.repeats}) | RTTs | target | met |")
     print("|---|---|---|---|")
-    print(
-        f"| open a circle until the chat is caught up | {open_rtt:.1f} | <= {TARGET_OPEN_RTT:g} | "
-        f"{'yes' if open_rtt <= TARGET_OPEN_RTT else 'no'} |"
-    )
-    print(
-        f"| after a drop, until a message sent meanwhile is shown | {drop_rtt:.1f} | <= {TARGET_DROP_RTT:g} | "
-        f"{'yes' if drop_rtt <= TARGET_DROP_RTT else 'no'} |"
-    )
+    for what, value, target in (
+        ("open a circle until the chat is caught up", open_rtt, TARGET_OPEN_RTT),
+        ("after a drop, until a message sent meanwhile is shown", drop_rtt, TARGET_DROP_RTT),
+    ):
+        print(f"| {what} | {value:.1f} | <= {target:g} | {'yes' if value <= target else 'no'} |")
     return 0
 
 
