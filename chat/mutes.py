@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import pickle
+from collections.abc import Sequence
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
@@ -29,17 +31,18 @@ def _local() -> BaseCache:
     return caches["default"]
 
 
-def _cached(keys: list[str]) -> dict[str, dict[int, dt.datetime]]:
-    client = lib_redis.sync_client()
-    if client is None:
-        return _local().get_many(keys)
+def queue_read(pipe: Any, room_ids: set[int]) -> None:
+    """Add the rooms' cached mutes to a Redis pipeline: one reply (`from_replies`)."""
+    pipe.mget([_key(room_id) for room_id in sorted(room_ids)])
+
+
+def _parsed(room_ids: set[int], raws: Sequence[bytes | None]) -> Mutes:
     # Our own values only, written by `_store` below.
-    try:
-        raws: list[bytes | None] = client.mget(keys)  # type: ignore[assignment]
-    except lib_redis.UNAVAILABLE as error:
-        lib_redis.warn_unavailable("mutes read from the database", error)
-        return {}
-    return {key: pickle.loads(raw) for key, raw in zip(keys, raws, strict=True) if raw}  # noqa: S301
+    return {
+        room_id: pickle.loads(raw)  # noqa: S301
+        for room_id, raw in zip(sorted(room_ids), raws, strict=True)
+        if raw
+    }
 
 
 def _store(values: dict[str, dict[int, dt.datetime]]) -> None:
@@ -58,9 +61,29 @@ def _store(values: dict[str, dict[int, dt.datetime]]) -> None:
 
 def active_mutes(room_ids: set[int]) -> Mutes:
     """Each room's active mutes (user id -> until): one cache round trip, the database for rooms it lacks."""
-    keys = {room_id: _key(room_id) for room_id in room_ids}
-    cached = _cached(list(keys.values()))
-    mutes = {room_id: cached[key] for room_id, key in keys.items() if key in cached}
+    client = lib_redis.sync_client()
+    if client is None:
+        keys = {room_id: _key(room_id) for room_id in room_ids}
+        cached = _local().get_many(list(keys.values()))
+        return _completed(room_ids, {room_id: cached[key] for room_id, key in keys.items() if key in cached})
+    pipe = client.pipeline(transaction=False)
+    queue_read(pipe, room_ids)
+    try:
+        [raws] = pipe.execute()
+    except lib_redis.UNAVAILABLE as error:
+        lib_redis.warn_unavailable("mutes read from the database", error)
+        raws = None
+    return from_replies(room_ids, raws)
+
+
+def from_replies(room_ids: set[int], raws: Sequence[bytes | None] | None) -> Mutes:
+    """The rooms' mutes from `queue_read`'s reply (None: Redis did not answer), the database for the rest."""
+    if raws is None:  # while Redis does not answer, the database is read every time
+        return _completed(room_ids, {}, store=False)
+    return _completed(room_ids, _parsed(room_ids, raws))
+
+
+def _completed(room_ids: set[int], mutes: Mutes, *, store: bool = True) -> Mutes:
     missing = room_ids - mutes.keys()
     if missing:
         fresh: Mutes = {room_id: {} for room_id in missing}
@@ -68,7 +91,8 @@ def active_mutes(room_ids: set[int]) -> Mutes:
             room_id__in=missing, until__gt=timezone.now()
         ).values_list("room_id", "user_id", "until"):
             fresh[room_id][user_id] = max(until, fresh[room_id].get(user_id, until))
-        _store({keys[room_id]: found for room_id, found in fresh.items()})
+        if store:
+            _store({_key(room_id): found for room_id, found in fresh.items()})
         mutes.update(fresh)
     return mutes
 

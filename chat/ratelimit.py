@@ -9,6 +9,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -40,32 +42,62 @@ def _local_counts(keys: list[str], window_suffix: str) -> list[int]:
     return counts
 
 
-def _counts(keys: list[str], window: int, window_suffix: str) -> list[int]:
-    client = lib_redis.sync_client()
-    if client is None:
-        return [_cache_count(key, window) for key in keys]
-    # One pipeline of INCR + EXPIRE per send: a single round trip for a whole batch.
-    pipe = client.pipeline(transaction=False)
-    for key in keys:  # a key twice counts twice: each INCR answers the count so far
-        pipe.incr(key)
-        pipe.expire(key, window + 1, nx=True)
-    try:
-        return [int(count) for count in pipe.execute()[::2]]
-    except lib_redis.UNAVAILABLE as error:
-        lib_redis.warn_unavailable("rate limits counted in this process", error)
-        return _local_counts(keys, window_suffix)
+@dataclass(frozen=True)
+class Tally:
+    """A batch's counts to make: one key per send, in order, all in the window starting at `start`."""
+
+    senders: list[tuple[int, int]]
+    keys: list[str]
+    window: int
+    start: int
+    now: float
 
 
-def retry_after_many(*, senders: Sequence[tuple[int, int]]) -> list[int | None]:
-    """Count one send per (user_id, room_id), in order; each None within the limit, else seconds to wait."""
+def tally(senders: Sequence[tuple[int, int]]) -> Tally:
+    """The counts of one send per (user_id, room_id), in the current window."""
     window = settings.CHAT_RATE_LIMIT_SECONDS
     now = time.time()
     start = int(now // window) * window
     prefix = settings.CHANNEL_LAYER_PREFIX
     keys = [f"{prefix}:rate:{room_id}:{user_id}:{start}" for user_id, room_id in senders]
-    counts = _counts(keys, window, f":{start}")
-    wait = max(1, int(start + window - now + 0.999))
-    return [None if count <= settings.CHAT_RATE_LIMIT_MESSAGES else wait for count in counts]
+    return Tally(list(senders), keys, window, start, now)
+
+
+def queue_counts(pipe: Any, counts: Tally) -> None:
+    """Add the counts to a Redis pipeline: INCR + EXPIRE per send, two replies each (`waits_from`)."""
+    for key in counts.keys:  # a key twice counts twice: each INCR answers the count so far
+        pipe.incr(key)
+        pipe.expire(key, counts.window + 1, nx=True)
+
+
+def waits_from(counts: Tally, replies: Sequence[Any]) -> list[int | None]:
+    """Per send, None within the limit or the seconds to wait, from its pipeline replies."""
+    return _waits(counts, [int(count) for count in replies[::2]])
+
+
+def waits_counted_here(counts: Tally) -> list[int | None]:
+    """The same while Redis does not answer: each process counts on its own."""
+    return _waits(counts, _local_counts(counts.keys, f":{counts.start}"))
+
+
+def _waits(counts: Tally, numbers: list[int]) -> list[int | None]:
+    wait = max(1, int(counts.start + counts.window - counts.now + 0.999))
+    return [None if number <= settings.CHAT_RATE_LIMIT_MESSAGES else wait for number in numbers]
+
+
+def retry_after_many(*, senders: Sequence[tuple[int, int]]) -> list[int | None]:
+    """Count one send per (user_id, room_id), in order; each None within the limit, else seconds to wait."""
+    counts = tally(senders)
+    client = lib_redis.sync_client()
+    if client is None:
+        return _waits(counts, [_cache_count(key, counts.window) for key in counts.keys])
+    pipe = client.pipeline(transaction=False)  # a single round trip for a whole batch
+    queue_counts(pipe, counts)
+    try:
+        return waits_from(counts, pipe.execute())
+    except lib_redis.UNAVAILABLE as error:
+        lib_redis.warn_unavailable("rate limits counted in this process", error)
+        return waits_counted_here(counts)
 
 
 def retry_after(*, user_id: int, room_id: int) -> int | None:

@@ -27,14 +27,14 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from chat import ratelimit, tasks
+from chat import mutes, ratelimit, tasks
 from chat.access import room_people
 from chat.groups import room_group
 from chat.models import Attachment, Mention, Message, Room
-from chat.mutes import active_mutes
 from chat.notifying import may_notify
 from chat.selectors import FILES, message_payload
 from coaching.accounts.models import User
+from coaching.lib import redis as lib_redis
 from coaching.lib.errors import ChatError
 from coaching.lib.markdown import render
 from coaching.lib.realtime import Event, frame_event, send_event_on_commit
@@ -101,17 +101,37 @@ class Lookups:
         self.people_by_room: dict[int, dict[str, User]] = {}
 
     @functools.cached_property
-    def waits(self) -> dict[int, int | None]:
-        """Seconds to wait per rate-limited send (by index; None within the limit): one Redis round trip."""
+    def _limits_and_mutes(self) -> tuple[dict[int, int | None], mutes.Mutes]:
+        # The rate-limit counts and the rooms' mutes, read in one Redis round trip.
         limited = [i for i, send in enumerate(self.sends) if send.limited]
-        waits = ratelimit.retry_after_many(
-            senders=[(self.sends[i].author.pk, self.sends[i].room.pk) for i in limited]
-        )
-        return dict(zip(limited, waits, strict=True))
+        counts = ratelimit.tally([(self.sends[i].author.pk, self.sends[i].room.pk) for i in limited])
+        room_ids = {send.room.pk for send in self.sends}
+        client = lib_redis.sync_client()
+        if client is None:  # no Redis configured: the cache counts, the in-process cache keeps mutes
+            waits, muted = ratelimit.retry_after_many(senders=counts.senders), mutes.active_mutes(room_ids)
+        else:
+            pipe = client.pipeline(transaction=False)
+            ratelimit.queue_counts(pipe, counts)
+            mutes.queue_read(pipe, room_ids)
+            try:
+                replies = pipe.execute()
+            except lib_redis.UNAVAILABLE as error:
+                lib_redis.warn_unavailable("rate limits counted here, mutes read from the database", error)
+                waits, muted = ratelimit.waits_counted_here(counts), mutes.from_replies(room_ids, None)
+            else:
+                waits = ratelimit.waits_from(counts, replies[:-1])
+                muted = mutes.from_replies(room_ids, replies[-1])
+        return dict(zip(limited, waits, strict=True)), muted
 
-    @functools.cached_property
-    def mutes(self) -> dict[int, dict[int, dt.datetime]]:
-        return active_mutes({send.room.pk for send in self.sends})
+    @property
+    def waits(self) -> dict[int, int | None]:
+        """Seconds to wait per rate-limited send (by index; None within the limit)."""
+        return self._limits_and_mutes[0]
+
+    @property
+    def mutes(self) -> mutes.Mutes:
+        """Each room's active mutes (user id -> until)."""
+        return self._limits_and_mutes[1]
 
     @functools.cached_property
     def reply_rooms(self) -> dict[int, int]:

@@ -278,6 +278,37 @@ def test_a_batch_counts_its_rate_limits_in_one_redis_round_trip(rooms, people, m
     assert len(pipelines) == 1
 
 
+@pytest.mark.redis
+def test_a_batch_reads_its_rate_limits_and_mutes_in_one_redis_round_trip(rooms, people, monkeypatch) -> None:
+    room = rooms["Harambee"]
+
+    def batch(label: str) -> list[sending.Send]:
+        return [
+            sending.Send(author=people[name], room=room, client_id=uuid.uuid4(), body=label, limited=True)
+            for name in HARAMBEE
+        ]
+
+    sending.send_messages(sends=batch("first"))  # the room's mutes are cached from here on
+    client = lib_redis.sync_client()
+    assert client is not None
+    real_pipeline, real_command = client.pipeline, client.execute_command
+    round_trips: list[str] = []
+
+    def pipeline(*args: Any, **kwargs: Any) -> Any:
+        round_trips.append("pipeline")
+        return real_pipeline(*args, **kwargs)
+
+    def command(*args: Any, **kwargs: Any) -> Any:
+        round_trips.append(str(args[0]))
+        return real_command(*args, **kwargs)
+
+    monkeypatch.setattr(client, "pipeline", pipeline)
+    monkeypatch.setattr(client, "execute_command", command)
+    results = sending.send_messages(sends=batch("second"))
+    assert [outcome(result)[0] for result in results] == ["new"] * len(HARAMBEE)
+    assert round_trips == ["pipeline"]
+
+
 async def _send(user: User, room: Room, body: str, client_id: uuid.UUID | None = None) -> Any:
     """A socket's send: rate-limited, refused in the language active where it is sent."""
     send = sending.Send(
