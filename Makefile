@@ -61,17 +61,21 @@ lock: $(BIN)/python
 clean:
 	rm -rf $(VENV) var/*.sqlite3 var/static
 
-# Benchmarks (docs/benchmarks.md): chat fan-out against the baselines, history paging, search, then live media
-# through Janus. They need PostgreSQL (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres)
-# and redis-server; bench.sfu also needs janus.
+# Benchmarks (docs/benchmarks.md): chat fan-out against the baselines (ours on daphne and on uvicorn, with the
+# CPU of each stage), history paging, search, live media through Janus, then a member 150 ms away in Chromium.
+# They need PostgreSQL (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres) and redis-server;
+# bench.sfu also needs janus, bench.distance chromium.
 .PHONY: bench bench-quick
 bench: install
-	$(BIN)/python -m bench.chat
+	$(BIN)/python -m bench.chat --profile
 	$(BIN)/python -m bench.history
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.sfu
+	$(BIN)/python -m bench.distance
+	$(BIN)/python -m bench.distance --server uvicorn --output var/bench-distance-uvicorn.json
 
 bench-quick: install
 	$(BIN)/python -m bench.chat --quick
 	$(BIN)/python -m bench.history --quick
 	$(BIN)/python -m bench.search --quick
+	$(BIN)/python -m bench.distance --repeats 2
