@@ -127,6 +127,8 @@ def uvicorn_options() -> list[str]:
         "--timeout-graceful-shutdown",
         str(int(CLOSE_GRACE_SECONDS)),
         "--no-access-log",
+        "--log-level",
+        "warning",  # not a line per socket opened; the application logs what matters itself
     ]
 
 

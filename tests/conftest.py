@@ -104,8 +104,11 @@ DAPHNES: dict[str, subprocess.Popen[bytes]] = {}
 
 
 @contextlib.contextmanager
-def _daphne(extra_env: dict[str, str], options: tuple[str, ...] = ()) -> Iterator[str]:
+def _daphne(
+    extra_env: dict[str, str], options: tuple[str, ...] = (), *, uvicorn: bool = False
+) -> Iterator[str]:
     port = _free_port()
+    address = ["--uvicorn", "--host", "127.0.0.1", "--port"] if uvicorn else ["-b", "127.0.0.1", "-p"]
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
@@ -114,20 +117,10 @@ def _daphne(extra_env: dict[str, str], options: tuple[str, ...] = ()) -> Iterato
         "DEBUG": "false",
         **extra_env,
     }
-    log = (ROOT / "var" / f"daphne-{port}.log").open("w")
+    log = (ROOT / "var" / f"{'uvicorn' if uvicorn else 'daphne'}-{port}.log").open("w")
     process = subprocess.Popen(
-        # The web process as the Procfile runs it (daphne with our frame limit and graceful shutdown).
-        [
-            sys.executable,
-            "-m",
-            "coaching.server",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            *options,
-            "coaching.asgi:application",
-        ],
+        # The web process as the Procfile runs it (our frame limit and graceful shutdown).
+        [sys.executable, "-m", "coaching.server", *address, str(port), *options, "coaching.asgi:application"],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -234,6 +227,13 @@ def own_daphne_factory(transactional_db: None) -> Iterator[Callable[..., str]]:
     options (`"--ping-interval", "4"`)."""
     with contextlib.ExitStack() as stack:
         yield lambda *options, **extra_env: stack.enter_context(_daphne(extra_env, options))
+
+
+@pytest.fixture
+def uvicorn_process(transactional_db: None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Our web process on uvicorn (`coaching.server --uvicorn`), for this test alone: (base URL, process)."""
+    with _daphne({}, uvicorn=True) as url:
+        yield url, DAPHNES[url]
 
 
 @pytest.fixture

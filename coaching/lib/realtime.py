@@ -399,7 +399,14 @@ class HubSocket(AsyncWebsocketConsumer):
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         self.scope = scope
         self.channel_layer = None
-        self.base_send = send
+
+        async def send_while_open(message: dict[str, Any]) -> None:
+            # A server says a client has gone with an OSError (uvicorn; daphne drops the frame silently). Its
+            # `websocket.disconnect` follows and ends this socket; until then there is nobody to tell.
+            with contextlib.suppress(OSError):
+                await send(message)
+
+        self.base_send = send_while_open
         self.joined: list[str] = []
         self.accepted = False
         try:

@@ -1,5 +1,5 @@
-"""The web process (coaching/server.py) on a real daphne: oversized frames answered, graceful shutdown,
-keep-alive pings spread over the interval."""
+"""The web process (coaching/server.py) on a real daphne and a real uvicorn: oversized frames answered,
+graceful shutdown, a vanished client costs nothing; on daphne, keep-alive pings spread over the interval."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import json
 import signal
 import subprocess
 import time
+import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +20,7 @@ from websockets.frames import Frame, Opcode
 from coaching.accounts.models import User
 
 pytestmark = [pytest.mark.redis]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -49,11 +52,22 @@ async def next_frame(socket: Any, kind: str) -> dict[str, Any]:
             return frame
 
 
+@pytest.fixture(params=["daphne", "uvicorn"])
+def web_process(
+    request: pytest.FixtureRequest, transactional_db: None
+) -> tuple[str, subprocess.Popen[bytes]]:
+    """Our web process on each server the Procfile may run, of this test alone: (base URL, process).
+
+    It names `transactional_db` itself: asked for only through getfixturevalue, pytest-django would have
+    decided on a rolled-back transaction already, and the server would see none of the test's data."""
+    return request.getfixturevalue(f"{request.param}_process")
+
+
 @pytest.mark.parametrize("size", [2_000_000, 16_000_000])
 async def test_an_oversized_frame_is_answered_too_long_and_the_socket_stays_open(
-    daphne_server, demo, cookies, size
+    web_process, demo, cookies, size
 ):
-    socket = await open_room(daphne_server, demo["circles"][1]["id"], cookies["kofi"])
+    socket = await open_room(web_process[0], demo["circles"][1]["id"], cookies["kofi"])
     body = "x" * size
     await socket.send(json.dumps({"type": "message.send", "client_id": "c1", "body": body}))
     error = await next_frame(socket, "error")
@@ -64,9 +78,9 @@ async def test_an_oversized_frame_is_answered_too_long_and_the_socket_stays_open
 
 
 async def test_sigterm_closes_sockets_with_1012_and_the_process_exits(
-    daphne_process: tuple[str, subprocess.Popen[bytes]], demo, cookies
+    web_process: tuple[str, subprocess.Popen[bytes]], demo, cookies
 ):
-    daphne_server, process = daphne_process
+    daphne_server, process = web_process
     circle_id = demo["circles"][1]["id"]
     sockets = [await open_room(daphne_server, circle_id, cookie) for cookie in cookies.values()]
     started = time.monotonic()
@@ -79,6 +93,25 @@ async def test_sigterm_closes_sockets_with_1012_and_the_process_exits(
     # No longer accepting: a new socket is refused.
     with pytest.raises(ConnectionRefusedError):
         await open_room(daphne_server, circle_id, cookies["kofi"])
+
+
+async def test_a_client_that_vanishes_during_a_broadcast_costs_the_others_nothing(web_process, demo, cookies):
+    url, _process = web_process
+    circle_id = demo["circles"][1]["id"]
+    kofi, grace, coach = [await open_room(url, circle_id, cookie) for cookie in cookies.values()]
+    grace.transport.abort()  # gone without a closing handshake, while the room still counts her
+    for n in range(5):
+        await kofi.send(
+            json.dumps({"type": "message.send", "client_id": str(uuid.uuid4()), "body": f"hi {n}"})
+        )
+    for socket in (kofi, coach):
+        bodies = [(await next_frame(socket, "message.new"))["message"]["body"] for _ in range(5)]
+        assert bodies == [f"hi {n}" for n in range(5)]
+    await kofi.close()
+    await coach.close()
+    port = url.rsplit(":", 1)[1]
+    log = next((ROOT / "var").glob(f"*-{port}.log")).read_text()
+    assert "Traceback" not in log, log[-3000:]
 
 
 class PingClock(websockets.ClientConnection):
