@@ -11,7 +11,7 @@ from circles.models import AssignmentAudit, Circle, Membership, Programme
 from circles.selectors import programme_coaches
 from circles.services import MAX_CHARTER_LENGTH, MAX_REASON_LENGTH
 from coaching.accounts.models import User
-from coaching.accounts.zones import BANDS, language_names, time_zone_names
+from coaching.accounts.zones import BANDS, language_choices, language_name, sort_key, time_zone_names
 from coaching.lib.text import LineField, TextField
 
 REASON = LineField(
@@ -95,7 +95,8 @@ class CloseForm(forms.Form):
 
 
 def _language_choices() -> list[tuple[str, str]]:
-    return sorted(((code, f"{name} ({code})") for code, name in language_names().items()), key=lambda c: c[1])
+    # A callable: Django asks again on every form, so the names follow the reader's language.
+    return language_choices()
 
 
 class CircleForm(forms.Form):
@@ -161,9 +162,12 @@ class UnassignedFilterForm(forms.Form):
 
     def __init__(self, *args: Any, programme: Programme, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        names = language_names()
-        codes = programme.languages or sorted(names)
-        self.fields["language"].choices = [("", _("any language")), *[(c, names.get(c, c)) for c in codes]]  # type: ignore[attr-defined]
+        # The programme's own languages when it names them, else every language; in the reader's language.
+        spoken = [(code, language_name(code)) for code in programme.languages] or language_choices()
+        self.fields["language"].choices = [  # type: ignore[attr-defined]
+            ("", _("any language")),
+            *sorted(spoken, key=lambda choice: sort_key(choice[1])),
+        ]
 
 
 class AuditFilterForm(forms.Form):
