@@ -144,3 +144,22 @@ def test_a_hostile_image_is_refused_with_a_clear_message_and_nothing_is_stored(c
     assert m0.bio == "Engineer in Bogotá."  # nothing of the refused form was saved
     after = set(avatar_storage().listdir("")[1]) if avatar_storage().exists("") else set()
     assert after == before
+
+
+def test_erasing_an_account_removes_the_photo_bio_and_card(
+    client, world, seated, django_capture_on_commit_callbacks
+):
+    from coaching.privacy.services import erase_account
+
+    m0, m1, _m2 = seated
+    client.force_login(m0)
+    with django_capture_on_commit_callbacks(execute=True):
+        save_profile(client, m0, photo=SimpleUploadedFile("me.png", png()), bio="Engineer in Bogotá.")
+    m0.refresh_from_db()
+    stored = m0.photo.name
+    with django_capture_on_commit_callbacks(execute=True):
+        erase_account(user=m0, actor=m0)
+    m0.refresh_from_db()
+    assert (m0.bio, m0.working_on, m0.photo.name) == ("", "", "")
+    assert not avatar_storage().exists(stored)
+    assert card_of(client, m1, m0).status_code == 404
