@@ -34,7 +34,6 @@ from circles.forms import (
 )
 from circles.models import Circle, Membership, Programme
 from coaching.accounts.requests import AuthenticatedRequest
-from coaching.accounts.zones import time_zone_names
 from coaching.lib.answers import same_site_next
 
 
@@ -155,7 +154,7 @@ def new_circle(request: AuthenticatedRequest, programme_id: int) -> HttpResponse
     return render(
         request,
         "circles/new_circle.html",
-        {"programme": programme, "form": form, "time_zones": sorted(time_zone_names())},
+        {"programme": programme, "form": form},
         status=400 if form.errors else 200,
     )
 
