@@ -22,6 +22,12 @@ class LanguageCheckboxes(forms.CheckboxSelectMultiple):
     template_name = "accounts/widgets/language_checkboxes.html"
 
 
+class ZoneSelect(forms.Select):
+    """The time zones by city, with a button that picks this device's zone (static/js/profile.js)."""
+
+    template_name = "accounts/widgets/zone_select.html"
+
+
 class _LanguageChoices(forms.MultipleChoiceField):
     """Languages from the list; zones.language_codes (in clean_languages) refuses unknown ones."""
 
@@ -64,9 +70,7 @@ class ProfileForm(forms.ModelForm):
         assert isinstance(languages, forms.MultipleChoiceField)
         # The person's own languages lead, so a long list never hides what they chose.
         languages.choices = language_choices(first=self.instance.languages)
-        self.fields["timezone"].widget = forms.Select(
-            choices=time_zone_choices(current=self.instance.timezone)
-        )
+        self.fields["timezone"].widget = ZoneSelect(choices=time_zone_choices(current=self.instance.timezone))
         self.fields["timezone"].help_text = _(
             "The city nearest you that keeps the same time. Every time is shown in it."
         )

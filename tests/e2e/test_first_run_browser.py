@@ -15,6 +15,7 @@ from PIL import Image
 from circles import invitations, services
 from circles.models import Circle
 from coaching.accounts.models import User
+from tests.e2e.pages import SHOTS
 
 pytestmark = [pytest.mark.browser]
 TIMEOUT = 10_000
@@ -39,7 +40,9 @@ def test_an_invitee_is_guided_from_the_invitation_to_their_circle(
     services.assign_member(actor=admin, circle=harambee, member=nadia)
     token = invitations.invite(user=nadia, programme=harambee.programme, base_url=daphne_server)
 
-    context = chromium.new_context(locale="en-GB")
+    context = chromium.new_context(
+        locale="en-GB", timezone_id="Africa/Nairobi", viewport={"width": 390, "height": 844}
+    )
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -61,8 +64,14 @@ def test_an_invitee_is_guided_from_the_invitation_to_their_circle(
     assert swahili.is_checked()
     page.fill("#id_languages_filter", "")
     page.get_by_label("English", exact=True).check()
-    page.select_option("#id_timezone", label="Nairobi (Kenya)")
+    page.select_option("#id_timezone", label="Lima (Peru)")
+    page.click("#use-device-zone")  # the device says Africa/Nairobi: the list shows it by its city
+    assert (
+        page.eval_on_selector("#id_timezone", "select => select.selectedOptions[0].text") == "Nairobi (Kenya)"
+    )
     page.set_input_files("#id_photo", str(photo(tmp_path)))
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "first-run-profile.png"), full_page=True)
     page.click("#first-run-profile button[type=submit]")
 
     # Step 2: the charter; step 3: the people, each on a card with their time and place.
@@ -72,6 +81,7 @@ def test_an_invitee_is_guided_from_the_invitation_to_their_circle(
     coach = page.locator("[data-person-card='amani.coach']")
     assert "Nairobi (Kenya)" in coach.inner_text()
     assert page.locator("[data-person-card='kofi']").is_visible()
+    page.screenshot(path=str(SHOTS / "first-run-people.png"), full_page=True)
     page.click("#first-run-next")
 
     # Step 4: notifications, then the circle.
@@ -94,5 +104,6 @@ def test_an_invitee_is_guided_from_the_invitation_to_their_circle(
         " return img && img.complete && img.naturalWidth === 256 && img.naturalHeight === 256; }"
     )
     assert page.inner_text(".person-languages") == "English, Swahili"
+    page.screenshot(path=str(SHOTS / "person-card.png"), full_page=True)
     assert errors == []
     context.close()
