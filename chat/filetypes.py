@@ -9,21 +9,18 @@ from __future__ import annotations
 
 import io
 import unicodedata
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import filetype
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps
 
+from coaching.lib.images import ImageRefused, has_markup, open_image
 from coaching.lib.text import check_line
 
 MAX_NAME = 200
 THUMB_BOX = (480, 480)
-# Pillow refuses to open anything larger (DecompressionBombError); 40 megapixels covers any phone camera.
-MAX_PIXELS = 40_000_000
 
 # The allow-list: sniffed MIME type -> (the type we serve, the kind, the extension a download gets).
 ALLOWED: dict[str, tuple[str, str, str]] = {
@@ -71,9 +68,7 @@ EXTENSIONS = {
     "txt": {"txt", "text", "md", "csv", "log"},
 }
 PILLOW_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP", "image/gif": "GIF"}
-# Markup that a browser would run if it ever took the file for a page. Refused anywhere in an image, a PDF's
-# head or a text file: no legitimate photo or note needs it, and it is how polyglots are made.
-MARKUP = (b"<script", b"<html", b"<svg", b"<iframe", b"<body", b"<!doctype", b"<?xml", b"<object", b"<embed")
+# Markup (coaching.lib.images.MARKUP) is refused anywhere in an image, and in a PDF's or text file's head.
 HEAD_SCANNED = ("application/pdf", "text/plain")
 KEEP_INFO = ("icc_profile", "transparency", "duration", "loop", "background")
 
@@ -119,11 +114,6 @@ def _named(name: str, extension: str) -> str:
     return f"{name[: MAX_NAME - len(extension) - 1]}.{extension}"
 
 
-def _has_markup(data: bytes) -> bool:
-    lowered = data.lower()
-    return any(marker in lowered for marker in MARKUP)
-
-
 def _sniff(data: bytes) -> str | None:
     """The MIME type the bytes say, or None: magic numbers first, then UTF-8 text without control bytes."""
     kind = filetype.guess_mime(data)
@@ -142,23 +132,9 @@ def _image(data: bytes, sniffed: str) -> tuple[bytes, int, int, bytes]:
     """Re-encoded image bytes (orientation applied, EXIF/XMP/comments gone), size, and a WebP thumbnail."""
     fmt = PILLOW_FORMATS[ALLOWED[sniffed][0]]
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=[fmt]) as probe:
-                probe.verify()  # structure and checksums, without decoding the pixels
-            image: Image.Image = Image.open(io.BytesIO(data), formats=[fmt])
-            if image.width * image.height > MAX_PIXELS:
-                raise Image.DecompressionBombError("too many pixels")
-            animated = bool(getattr(image, "is_animated", False))
-            image.load()
-            if not animated:
-                image = ImageOps.exif_transpose(image)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise FileRefused(
-            _("This image is too large: at most %(mp)d megapixels.") % {"mp": MAX_PIXELS // 1_000_000}
-        ) from None
-    except (OSError, SyntaxError, ValueError, EOFError):
-        raise FileRefused(_("This image is damaged and cannot be shown.")) from None
+        image, animated = open_image(data, fmt=fmt)
+    except ImageRefused as refusal:
+        raise FileRefused(str(refusal)) from None
     # Only what drawing needs survives: the camera, the time and the place the photo was taken do not.
     image.info = {key: image.info[key] for key in KEEP_INFO if key in image.info}
     out = io.BytesIO()
@@ -196,7 +172,7 @@ def inspect(data: bytes, *, name: str) -> Checked:
     # Images anywhere (no photo holds markup); PDFs and text in the head, where a browser would sniff. Office
     # files are zip archives that no browser renders, and their parts may legitimately be XML.
     scanned = data if kind == "image" else data[:1024] if sniffed in HEAD_SCANNED else b""
-    if _has_markup(scanned):
+    if has_markup(scanned):
         raise FileRefused(_("This file contains web page code, so it cannot be shared."))
     name = _named(name, extension)
     if kind != "image":

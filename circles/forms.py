@@ -11,7 +11,14 @@ from circles.models import AssignmentAudit, Circle, Membership, Programme
 from circles.selectors import programme_coaches
 from circles.services import MAX_CHARTER_LENGTH, MAX_REASON_LENGTH
 from coaching.accounts.models import User
-from coaching.accounts.zones import BANDS, language_names, time_zone_names
+from coaching.accounts.zones import (
+    BANDS,
+    language_choices,
+    language_name,
+    sort_key,
+    time_zone_choices,
+    time_zone_names,
+)
 from coaching.lib.text import LineField, TextField
 
 REASON = LineField(
@@ -95,7 +102,8 @@ class CloseForm(forms.Form):
 
 
 def _language_choices() -> list[tuple[str, str]]:
-    return sorted(((code, f"{name} ({code})") for code, name in language_names().items()), key=lambda c: c[1])
+    # A callable: Django asks again on every form, so the names follow the reader's language.
+    return language_choices()
 
 
 class CircleForm(forms.Form):
@@ -124,8 +132,6 @@ class CircleForm(forms.Form):
         label=_("Time zone of the meeting time"),
         max_length=64,
         required=False,
-        help_text=_("Leave empty to use the coach's time zone."),
-        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
     )
 
     def __init__(self, *args: Any, programme: Programme, **kwargs: Any) -> None:
@@ -134,6 +140,9 @@ class CircleForm(forms.Form):
         self.fields["capacity"].initial = programme.default_circle_size
         if programme.languages:
             self.fields["language"].initial = programme.languages[0]
+        # Cities in the admin's language; the IANA id is what is posted and stored.
+        zones = [("", _("The coach's time zone")), *time_zone_choices()]
+        self.fields["meeting_timezone"].widget = forms.Select(choices=zones)
 
     def clean_meeting_timezone(self) -> str:
         zone: str = self.cleaned_data["meeting_timezone"].strip()
@@ -161,9 +170,12 @@ class UnassignedFilterForm(forms.Form):
 
     def __init__(self, *args: Any, programme: Programme, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        names = language_names()
-        codes = programme.languages or sorted(names)
-        self.fields["language"].choices = [("", _("any language")), *[(c, names.get(c, c)) for c in codes]]  # type: ignore[attr-defined]
+        # The programme's own languages when it names them, else every language; in the reader's language.
+        spoken = [(code, language_name(code)) for code in programme.languages] or language_choices()
+        self.fields["language"].choices = [  # type: ignore[attr-defined]
+            ("", _("any language")),
+            *sorted(spoken, key=lambda choice: sort_key(choice[1])),
+        ]
 
 
 class AuditFilterForm(forms.Form):

@@ -14,7 +14,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -147,8 +146,10 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             return _link_gone(request, status=410)
         # Named: with django-axes first among the backends, login() cannot guess which one vouched for them.
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        circle_id = invitations.landing_circle_id(user=user, programme=found.programme)
-        return redirect(reverse("circle", args=[circle_id]) if circle_id is not None else reverse("home"))
+        # The first run (coaching.first_run) ends in their circle: profile, charter, people, notifications.
+        if found.programme is not None:
+            request.session[invitations.FIRST_RUN_PROGRAMME] = found.programme.pk
+        return redirect("first_run_profile")
     return render(
         request,
         "circles/invitation.html",

@@ -25,6 +25,8 @@ from circles.models import Invitation, Membership, Programme
 from coaching.accounts.models import User
 
 INVITATION_DAYS = 7
+# The session key naming the programme whose invitation started the first run (its circle comes first).
+FIRST_RUN_PROGRAMME = "first_run_programme"
 SEND_BATCH = 500
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import formats, timezone
 
+from circles.access import administered_programmes
 from circles.models import AssignmentAudit, Circle, Enrolment, Membership, Programme
 from coaching.accounts.models import User
 from coaching.accounts.zones import LocalClock, band_of, local_clock
@@ -200,3 +201,25 @@ def programme_counts(*, programme: Programme) -> dict[str, int]:
         "seated": seated,
         "unassigned": enrolled["members"] - seated,
     }
+
+
+@dataclass(frozen=True)
+class ProgrammeOverview:
+    """A programme as its admin's home page shows it: the headline numbers that say what to do next."""
+
+    programme: Programme
+    circles: int
+    counts: dict[str, int]
+
+
+def programmes_overview(*, user: User) -> list[ProgrammeOverview]:
+    """The programmes this person runs, by name, each with its circle count and headline numbers."""
+    programmes = administered_programmes(user=user).annotate(circle_count=Count("circles")).order_by("name")
+    return [
+        ProgrammeOverview(
+            programme=programme,
+            circles=programme.circle_count,
+            counts=programme_counts(programme=programme),
+        )
+        for programme in programmes
+    ]

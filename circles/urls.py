@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from circles import announcement_views, views
+from circles import announcement_views, people_views, views
 
 urlpatterns = [
     path("programmes/", views.programme_list, name="programme_list"),
@@ -28,5 +28,7 @@ urlpatterns = [
     path("circles/<int:circle_id>/", views.circle_page, name="circle"),
     path("circles/<int:circle_id>/charter/accept/", views.accept_charter, name="circle_accept_charter"),
     path("circles/<int:circle_id>/charter/", views.edit_charter, name="circle_edit_charter"),
+    path("people/<int:user_id>/", people_views.card, name="person_card"),
+    path("people/<int:user_id>/photo/", people_views.photo, name="person_photo"),
     path("", include("circles.import_urls")),
 ]

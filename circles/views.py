@@ -34,7 +34,7 @@ from circles.forms import (
 )
 from circles.models import Circle, Membership, Programme
 from coaching.accounts.requests import AuthenticatedRequest
-from coaching.accounts.zones import time_zone_names
+from coaching.lib.answers import same_site_next
 
 
 def _form_error(form: Any) -> str:
@@ -154,7 +154,7 @@ def new_circle(request: AuthenticatedRequest, programme_id: int) -> HttpResponse
     return render(
         request,
         "circles/new_circle.html",
-        {"programme": programme, "form": form, "time_zones": sorted(time_zone_names())},
+        {"programme": programme, "form": form},
         status=400 if form.errors else 200,
     )
 
@@ -333,10 +333,10 @@ def circle_page(request: AuthenticatedRequest, circle_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def accept_charter(request: AuthenticatedRequest, circle_id: int) -> HttpResponse:
-    """Record the member's acceptance of the charter, then open the circle."""
+    """Record the member's acceptance of the charter, then open the circle (or a same-site `next`)."""
     seat = access.seat_or_404(user=request.user, circle_id=circle_id)
     services.accept_charter(user=request.user, circle=seat.circle)
-    return redirect("circle", seat.circle_id)
+    return redirect(same_site_next(request) or reverse("circle", args=[seat.circle_id]))
 
 
 @login_required

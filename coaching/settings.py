@@ -252,10 +252,24 @@ elif FILE_STORAGE == "s3":
     }
 else:
     raise ImproperlyConfigured(f"FILE_STORAGE={FILE_STORAGE!r} is not one of local, s3.")
+# Profile photos: where attachments live, in their own folder; served only through an access-checked view.
+AVATAR_STORAGE: dict[str, Any] = {
+    "BACKEND": ATTACHMENT_STORAGE["BACKEND"],
+    "OPTIONS": {
+        **ATTACHMENT_STORAGE["OPTIONS"],
+        **(
+            {"location": FILE_ROOT / "avatars"}
+            if FILE_STORAGE == "local"
+            else {"location": "/".join(part for part in (env_str("AWS_LOCATION"), "avatars") if part)}
+        ),
+    },
+}
+PROFILE_PHOTO_MAX_MB = env_int("PROFILE_PHOTO_MAX_MB", 10, minimum=1)
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "attachments": ATTACHMENT_STORAGE,
+    "avatars": AVATAR_STORAGE,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

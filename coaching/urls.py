@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-from coaching import views
+from coaching import first_run, views
 from coaching.accounts import views as account_views
 
 urlpatterns = [
@@ -14,6 +14,11 @@ urlpatterns = [
     path("readyz", views.ready, name="ready"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/profile/", views.profile, name="profile"),
+    path("welcome/", first_run.profile, name="first_run_profile"),
+    path("welcome/charter/", first_run.charter, name="first_run_charter"),
+    path("welcome/people/", first_run.people, name="first_run_people"),
+    path("welcome/notifications/", first_run.notifications, name="first_run_notifications"),
+    path("welcome/done/", first_run.done, name="first_run_done"),
     path(
         "accounts/reset/<uidb64>/<token>/",
         account_views.PasswordResetConfirmView.as_view(),

@@ -14,27 +14,31 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from chat.threads import threads_of
-from circles.selectors import circles_for
+from circles.selectors import circles_for, programmes_overview
 from coaching.accounts.forms import ProfileForm
 from coaching.accounts.requests import AuthenticatedRequest
-from coaching.accounts.zones import time_zone_names
 from coaching.matching.forms import coach_preference_form
 
 
 @login_required
 def home(request: AuthenticatedRequest) -> HttpResponse:
-    """The signed-in person's circles, each with its coach and members, and their 1:1 threads."""
+    """The signed-in person's circles, each with its coach and members, their 1:1 threads, and for an admin
+    the programmes they run with what to do next."""
     return render(
         request,
         "coaching/home.html",
-        {"circles": circles_for(user=request.user), "threads": threads_of(user=request.user)},
+        {
+            "circles": circles_for(user=request.user),
+            "threads": threads_of(user=request.user),
+            "programmes": programmes_overview(user=request.user),
+        },
     )
 
 
 @login_required
 def profile(request: AuthenticatedRequest) -> HttpResponse:
     """Show and save the signed-in person's profile, beside their coach preferences (saved by matching)."""
-    form = ProfileForm(request.POST or None, instance=request.user)
+    form = ProfileForm(request.POST or None, request.FILES or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Your profile is saved."))
@@ -45,7 +49,6 @@ def profile(request: AuthenticatedRequest) -> HttpResponse:
         "accounts/profile.html",
         {
             "form": form,
-            "time_zones": sorted(time_zone_names()),
             "coach_form": coach_form if coach_form.fields else None,
         },
         status=400 if form.errors else 200,

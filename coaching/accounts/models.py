@@ -6,12 +6,21 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.files.storage import Storage, storages
 from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from coaching.accounts.validators import MAX_DISPLAY_NAME, availability_window
 from coaching.accounts.zones import validate_languages, validate_time_zone
+
+MAX_BIO = 500
+MAX_WORKING_ON = 200
+
+
+def avatar_storage() -> Storage:
+    """The storage profile photos live in (settings.STORAGES["avatars"]: local files or S3)."""
+    return storages["avatars"]
 
 
 class User(AbstractUser):
@@ -23,7 +32,7 @@ class User(AbstractUser):
         max_length=64,
         default="UTC",
         validators=[validate_time_zone],
-        help_text=_("Where you live, as an IANA name such as Europe/Madrid. Every time is shown in it."),
+        help_text=_("The city nearest you that keeps the same time. Every time is shown in it."),
     )
     languages = models.JSONField(
         _("languages you speak"),
@@ -37,6 +46,10 @@ class User(AbstractUser):
         choices=settings.LANGUAGES,
         default="en",
     )
+    # A square WebP made by coaching.lib.images.square_portrait; served by circles' access-checked view.
+    photo = models.FileField(_("photo"), storage=avatar_storage, max_length=200, blank=True)
+    bio = models.TextField(_("about you"), max_length=MAX_BIO, blank=True)
+    working_on = models.CharField(_("what you are working on"), max_length=MAX_WORKING_ON, blank=True)
     focus_areas = models.JSONField(_("focus areas"), default=list, blank=True)
     # The secret in the person's private calendar feed URL; a new one revokes the old link.
     calendar_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)

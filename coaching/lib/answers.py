@@ -15,15 +15,19 @@ def wants_json(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False)) or "application/json" in request.headers.get("Accept", "")
 
 
+def same_site_next(request: HttpRequest) -> str:
+    """The posted `next` when it is a URL on this site, else "" (never an open redirect)."""
+    back = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return back if safe else ""
+
+
 def action_done(request: HttpRequest, *, sentence: str, fallback: str, **fields: Any) -> HttpResponse:
     """`{"ok": true, **fields}` for scripts; else `sentence` as a flash and a redirect to the form's `next`
     when it is on this site, or to `fallback`."""
     if wants_json(request):
         return JsonResponse({"ok": True, **fields})
     messages.success(request, sentence)
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        back = fallback
-    return redirect(back)
+    return redirect(same_site_next(request) or fallback)

@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coaching.accounts.requests import AuthenticatedRequest
+from coaching.lib.answers import same_site_next
 from coaching.notifications import selectors, services, unsubscribe
 from coaching.notifications.preferences import PreferencesForm
 from coaching.notifications.texts import describe
@@ -61,12 +62,13 @@ def unread(request: AuthenticatedRequest) -> JsonResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def notification_preferences(request: AuthenticatedRequest) -> HttpResponse:
-    """Save the person's notification choices (back to the profile), or show them again with what is wrong."""
+    """Save the person's notification choices (back to the profile, or to a same-site `next`), or show them
+    again with what is wrong."""
     form = PreferencesForm.of(request.user, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         form.save(user=request.user)
         messages.success(request, _("Your notification choices are saved."))
-        return redirect(reverse("profile") + "#notification-preferences")
+        return redirect(same_site_next(request) or reverse("profile") + "#notification-preferences")
     return render(
         request,
         "notifications/preferences.html",

@@ -36,6 +36,7 @@ from circles.models import (
     Programme,
 )
 from coaching.accounts.models import AvailabilityWindow, User
+from coaching.accounts.photos import remove_photo
 from coaching.library.models import NoteRevision, Pin
 from coaching.live.models import Attendance, AttendanceSpan, Commitment
 from coaching.notifications.models import Notification, NotificationSettings, PushSubscription
@@ -68,6 +69,9 @@ def _profile(user: User) -> dict[str, Any]:
         "languages": user.languages,
         "site_language": user.ui_language,
         "focus_areas": user.focus_areas,
+        "about": user.bio,
+        "working_on": user.working_on,
+        "has_photo": bool(user.photo),
         "joined": _when(user.date_joined),
         "last_sign_in": _when(user.last_login),
         "availability": [
@@ -356,6 +360,8 @@ def _anonymise(person: User, now: dt.datetime) -> None:
     person.password = make_password(None)  # unusable: nobody signs in as this account again
     person.is_active = person.is_staff = person.is_superuser = person.is_programme_admin = False
     person.timezone, person.languages, person.focus_areas, person.calendar_token = "UTC", [], [], None
+    person.bio = person.working_on = ""
+    remove_photo(user=person)  # the stored file goes after the commit
     person.last_login = None
     person.erased_at = now
     person.save()  # post_save closes the person's open sockets once this commits (chat.receivers)

@@ -33,3 +33,29 @@ document.addEventListener("click", (event) => {
     if (button.dataset.done) button.textContent = button.dataset.done;
   });
 });
+
+// [data-checkbox-filter]: a long list of checkboxes with a search box (shown only when scripts run) that hides
+// the items whose label lacks what is typed, accents and case ignored; checked items always stay in view.
+const foldText = (text) => text.normalize("NFD").replace(/\p{Diacritic}/gu, "").toLowerCase();
+const showCheckboxFilters = () => {
+  document.querySelectorAll("[data-checkbox-filter] .checkbox-filter").forEach((box) => { box.hidden = false; });
+};
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", showCheckboxFilters);
+else showCheckboxFilters();
+document.addEventListener("input", (event) => {
+  const box = event.target.closest("[data-checkbox-filter] input[type=search]");
+  if (!box) return;
+  const picker = box.closest("[data-checkbox-filter]");
+  const wanted = foldText(box.value.trim());
+  let shown = 0;
+  picker.querySelectorAll(".checkbox-list li").forEach((item) => {
+    const keep = !wanted || item.querySelector("input").checked || foldText(item.textContent).includes(wanted);
+    item.hidden = !keep;
+    if (keep) shown += 1;
+  });
+  picker.querySelector("[data-filter-empty]").hidden = shown > 0;
+});
+// Enter in the search box narrows the list; it must not send the whole form.
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && event.target.closest("[data-checkbox-filter] input[type=search]")) event.preventDefault();
+});

@@ -107,7 +107,7 @@ def test_it_sends_many_invitations_over_one_connection(world, newcomer, monkeypa
     assert len({link_in(m) for m in mail.outbox}) == 6
 
 
-def test_it_lets_the_person_choose_a_password_signs_them_in_and_lands_them_in_their_circle(
+def test_it_lets_the_person_choose_a_password_signs_them_in_and_starts_their_first_run(
     client, world, newcomer
 ):
     token = invitations.invite(user=newcomer, programme=world.programme, base_url="http://testserver/")
@@ -120,8 +120,9 @@ def test_it_lets_the_person_choose_a_password_signs_them_in_and_lands_them_in_th
     response = choose_password(client, token)
 
     assert response.status_code == 302
-    assert response["Location"] == f"/circles/{world.second.pk}/"
-    assert response["Location"] == reverse("circle", args=[world.second.pk])
+    assert response["Location"] == reverse("first_run_profile")
+    # The first run ends in the circle of the programme that invited them.
+    assert client.get(reverse("first_run_done"))["Location"] == reverse("circle", args=[world.second.pk])
     newcomer.refresh_from_db()
     assert newcomer.check_password(NEW_PASSWORD)
     assert client.session["_auth_user_id"] == str(newcomer.pk)
@@ -132,7 +133,8 @@ def test_it_lands_someone_without_a_circle_on_the_home_page(client, world):
     person = User.objects.create_user(username="lone", email="lone@example.org")
     services.enrol(programme=world.programme, user=person, role="member")
     token = invitations.invite(user=person, programme=world.programme, base_url="http://testserver/")
-    assert choose_password(client, token)["Location"] == reverse("home")
+    assert choose_password(client, token)["Location"] == reverse("first_run_profile")
+    assert client.get(reverse("first_run_done"))["Location"] == reverse("home")
 
 
 def test_it_refuses_a_used_link_without_signing_in(client, world, newcomer):

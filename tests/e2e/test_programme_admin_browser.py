@@ -76,7 +76,8 @@ def test_an_admin_places_an_imported_member_who_then_joins_the_circle(
     page.screenshot(path=str(SHOTS / "admin-audit.png"), full_page=True)
     admin.close()
 
-    # Zara follows her invitation, chooses a password, accepts the charter and sees the circle.
+    # Zara follows her invitation, chooses a password, keeps her imported profile, accepts the charter, meets
+    # her circle, keeps the usual notifications and sees the circle.
     zara = User.objects.get(email="zara@example.org")
     token = invite(user=zara, programme=Programme.objects.get(pk=programme_id), base_url=daphne_server)
     member = chromium.new_context(locale="en-GB", viewport={"width": 390, "height": 844})
@@ -85,9 +86,14 @@ def test_an_admin_places_an_imported_member_who_then_joins_the_circle(
     page.fill("input[name=new_password1]", "a-long-new-password-2026")
     page.fill("input[name=new_password2]", "a-long-new-password-2026")
     page.click("form button[type=submit]")
+    page.wait_for_selector("#first-run-profile")
+    page.click("#first-run-profile button[type=submit]")
     page.wait_for_selector("#accept-charter")
     assert "Confidentiality" in page.inner_text(".charter")
     page.click("#accept-charter")
+    page.wait_for_selector("#first-run-people")
+    page.click("#first-run-next")
+    page.click("#first-run-skip")
     page.wait_for_selector("#circle-people")
     assert page.inner_text("h1") == "Horizonte"
     people = page.locator("#circle-people li")

@@ -19,4 +19,6 @@ def notification_preferences(context: dict[str, Any]) -> dict[str, Any]:
         "form": PreferencesForm.of(request.user),
         "zone": request.user.timezone,
         "csrf_token": context.get("csrf_token"),
+        # Where saving leads when the page is not the profile (the first run's step).
+        "next": context.get("preferences_next", ""),
     }
