@@ -26,6 +26,7 @@ from circles import importers, invitations, tasks
 from circles.access import programme_for_admin
 from circles.models import ImportJob, Programme
 from coaching.accounts.requests import AuthenticatedRequest
+from coaching.lib.forms import Form
 
 RUNNING = {ImportJob.Status.PENDING, ImportJob.Status.CHECKING, ImportJob.Status.IMPORTING}
 PREVIEW_ROWS = 10
@@ -37,7 +38,7 @@ class HtmxRequest(AuthenticatedRequest):
     htmx: HtmxDetails
 
 
-class UploadForm(forms.Form):
+class UploadForm(Form):
     """One CSV file of people; cleaning decodes it, so `cleaned_data["text"]` holds its content."""
 
     file = forms.FileField(

@@ -335,15 +335,11 @@ def check_people(
                             _("%(count)d accounts use this email, so we cannot tell which one to enrol.")
                             % {"count": known.accounts}
                         )
-        # The profile may leave the name blank (the username shows); a new account needs one.
         name = ""
-        if not cells["name"].strip():
-            problems.append(_("Name is missing."))
-        else:
-            try:
-                name = validators.display_name(cells["name"])
-            except ValidationError as error:
-                problems += error.messages
+        try:
+            name = validators.display_name(cells["name"])
+        except ValidationError as error:
+            problems += error.messages
         role = cells["role"].strip().lower()
         if role not in ROLES:
             problems.append(

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from coaching.accounts import validators
 from coaching.accounts.models import User
 from coaching.accounts.zones import language_codes, language_names, time_zone
+from coaching.lib.forms import ModelForm
 
 
 class _LanguageChoices(forms.MultipleChoiceField):
@@ -21,7 +22,7 @@ class _LanguageChoices(forms.MultipleChoiceField):
             raise forms.ValidationError(self.error_messages["required"], code="required")
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(ModelForm):
     """A person's display name, time zone, spoken languages and site language."""
 
     languages = _LanguageChoices(

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from coaching.accounts.models import User
+from coaching.lib.forms import Form
 from coaching.lib.text import LineField, TextField
 from coaching.live import logs
 from coaching.live.errors import SessionRuleError
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
-class ScheduleForm(forms.Form):
+class ScheduleForm(Form):
     """A session (or a weekly series) at a date and time in the coach's own zone."""
 
     title = LineField(label=_("Title"), max_length=200)
@@ -81,7 +82,7 @@ class EditSessionForm(ScheduleForm):
         return self.cleaned_data.get("scope") == FOLLOWING
 
 
-class CancelSessionForm(forms.Form):
+class CancelSessionForm(Form):
     """Why the session is cancelled, told on its page; with a series, which sessions are cancelled."""
 
     reason = TextField(
@@ -103,7 +104,7 @@ class CancelSessionForm(forms.Form):
         return self.cleaned_data.get("scope") == FOLLOWING
 
 
-class NotesForm(forms.Form):
+class NotesForm(Form):
     """The coach's notes of a session, in markdown."""
 
     notes = TextField(
@@ -115,7 +116,7 @@ class NotesForm(forms.Form):
     )
 
 
-class AttendanceForm(forms.Form):
+class AttendanceForm(Form):
     """Mark one person present or absent, with a note."""
 
     present = forms.TypedChoiceField(
@@ -127,7 +128,7 @@ class AttendanceForm(forms.Form):
     note = LineField(label=_("Note"), required=False, max_length=MAX_NOTE)
 
 
-class CommitmentForm(forms.Form):
+class CommitmentForm(Form):
     """One commitment row: blank rows are skipped."""
 
     member = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Member"), required=False)
@@ -154,7 +155,7 @@ class CommitmentForm(forms.Form):
 CommitmentFormSet = forms.formset_factory(CommitmentForm, extra=0, max_num=60)
 
 
-class CloseCommitmentForm(forms.Form):
+class CloseCommitmentForm(Form):
     """The one close form of every page: done or dropped, and how it went; logs.close_commitment decides."""
 
     # Where a refusal of logs.close_commitment is shown: next to the field it is about.

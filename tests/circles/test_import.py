@@ -208,7 +208,7 @@ def test_it_keeps_html_in_cells_as_plain_text(importer):
         ("a@example.org,A,boss,UTC,,,\n", 2, "Role must be “member” or “coach”, not “boss”."),
         ("not-an-email,A,member,UTC,,,\n", 2, "“not-an-email” is not a valid email address."),
         (",A,member,UTC,,,\n", 2, "Email is missing."),
-        ("a@example.org,,member,UTC,,,\n", 2, "Name is missing."),
+        ("a@example.org,,member,UTC,,,\n", 2, "Enter a name: it cannot be empty or only spaces."),
         (
             "a@example.org," + "N" * 121 + ",member,UTC,,,\n",
             2,
