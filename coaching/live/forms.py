@@ -129,7 +129,7 @@ class AttendanceForm(Form):
 
 
 class CommitmentForm(Form):
-    """One commitment row: blank rows are skipped."""
+    """One commitment row: one left as offered is skipped; one with a member or date but no text, refused."""
 
     member = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Member"), required=False)
     text = LineField(label=_("Commitment"), max_length=MAX_COMMITMENT, required=False)
@@ -148,10 +148,14 @@ class CommitmentForm(Form):
                 self.add_error("member", _("Choose whose commitment this is."))
             if not data.get("due_on"):
                 self.add_error("due_on", _("Give the commitment a due date."))
+        elif (data.get("member") or data.get("due_on")) and self.has_changed() and "text" not in self.errors:
+            # Something was chosen or typed on this row but not the commitment itself: say so, never drop it.
+            self.add_error("text", _("Write the commitment, or clear this row."))
         return data
 
 
-# Rows take the circle's members through form_kwargs={"members": ...}.
+# Rows take the circle's members through form_kwargs={"members": ...}, and the rows the page offered through
+# initial=..., so a row left as offered (its member preset, nothing typed) counts as unchanged.
 CommitmentFormSet = forms.formset_factory(CommitmentForm, extra=0, max_num=60)
 
 
