@@ -295,3 +295,13 @@ def test_a_refused_kudos_keeps_the_typed_thanks(client, harambee):
     assert re.search(r'<details class="new-kudos" open>', page)
     assert 'value="Walked me through it"' in page
     assert "Choose “Who”." in page
+
+
+def test_the_coach_dashboard_counts_one_open_concern_in_the_singular(client, harambee):
+    as_(client, "kofi").post(
+        reverse("progress_concern_new"),
+        {"circle": harambee.pk, "to": "coach", "subject": "Clash", "text": "My shift moved."},
+    )
+    page = as_(client, "amani.coach").get(reverse("progress_circle", args=[harambee.pk])).content.decode()
+    assert re.search(r'id="concerns-count">1</strong>open concern to you<', page)
+    assert "open concerns to you" not in page
