@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -60,6 +62,31 @@ class UploadForm(Form):
         return upload
 
 
+class ConfirmForm(Form):
+    """The number of people typed back before a large import runs (separators and spaces allowed)."""
+
+    count = forms.CharField(
+        max_length=30,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args: Any, rows: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rows = rows
+        self.fields["count"].label = _("To import them, type the number of people: %(count)s") % {
+            "count": number_format(rows, force_grouping=True)
+        }
+
+    def clean_count(self) -> int:
+        typed = re.sub(r"[\s,.'’_]", "", self.cleaned_data["count"])
+        if typed != str(self.rows):
+            raise forms.ValidationError(
+                _("Type %(count)s, the number of people in the file, to start the import.")
+                % {"count": number_format(self.rows, force_grouping=True)}
+            )
+        return self.rows
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def upload(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
@@ -87,7 +114,13 @@ def upload(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
     )
 
 
-def _job_context(*, programme: Programme, job: ImportJob) -> dict[str, Any]:
+def _needs_confirmation(*, programme: Programme, job: ImportJob) -> bool:
+    return importers.needs_confirmation(enrolled=programme.enrolments.count(), rows=job.total_rows)
+
+
+def _job_context(
+    *, programme: Programme, job: ImportJob, confirm_form: ConfirmForm | None = None
+) -> dict[str, Any]:
     context: dict[str, Any] = {
         "programme": programme,
         "job": job,
@@ -98,7 +131,10 @@ def _job_context(*, programme: Programme, job: ImportJob) -> dict[str, Any]:
         # Recomputed rather than stored: the dry run is quick, and the model keeps only counts of rows.
         checked = importers.check(job.content, programme=programme)
         context["checked"] = checked
-        context["preview"] = checked.people[:PREVIEW_ROWS]
+        context["enrolled"] = programme.enrolments.count()
+        context["preview"] = importers.sample(checked.people, PREVIEW_ROWS)
+        if _needs_confirmation(programme=programme, job=job):
+            context["confirm_form"] = confirm_form or ConfirmForm(rows=job.total_rows)
     return context
 
 
@@ -115,9 +151,14 @@ def job_page(request: HtmxRequest, programme_id: int, job_id: int) -> HttpRespon
 @login_required
 @require_POST
 def commit(request: AuthenticatedRequest, programme_id: int, job_id: int) -> HttpResponse:
-    """Start importing a checked file; a second click or a repeated request does nothing more."""
+    """Start importing a checked file (a large one once its number is typed); a repeat does nothing more."""
     programme = programme_for_admin(user=request.user, programme_id=programme_id)
-    job = get_object_or_404(ImportJob, pk=job_id, programme=programme)
+    job = get_object_or_404(ImportJob.objects.select_related("uploaded_by"), pk=job_id, programme=programme)
+    if job.status == ImportJob.Status.READY and _needs_confirmation(programme=programme, job=job):
+        form = ConfirmForm(request.POST, rows=job.total_rows)
+        if not form.is_valid():
+            context = _job_context(programme=programme, job=job, confirm_form=form)
+            return render(request, "circles/import_job.html", context, status=400)
     if not tasks.start_commit(job=job, base_url=request.build_absolute_uri("/")):
         job.refresh_from_db(fields=["status"])
         if job.status in {ImportJob.Status.IMPORTING, ImportJob.Status.DONE}:
