@@ -185,7 +185,7 @@ def decode_upload(data: bytes) -> str:
 
 
 def needs_confirmation(*, enrolled: int, rows: int) -> bool:
-    """Whether importing a file of `rows` people into a programme of `enrolled` asks for their number typed."""
+    """Whether importing `rows` people into a programme of `enrolled` asks the admin to type that number."""
     return rows > CONFIRM_FLOOR and (rows > enrolled or rows > CONFIRM_ABOVE)
 
 
