@@ -10,7 +10,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import SetPasswordForm
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -27,6 +26,7 @@ from django_htmx.middleware import HtmxDetails
 from circles import importers, invitations, tasks
 from circles.access import programme_for_admin
 from circles.models import ImportJob, Programme
+from coaching.accounts.passwords import SetPasswordForm
 from coaching.accounts.requests import AuthenticatedRequest
 from coaching.lib.forms import Form
 

@@ -42,5 +42,5 @@ class Form(NamedRequiredMixin, forms.Form):
     """A form whose required-field errors name the field."""
 
 
-class ModelForm(NamedRequiredMixin, forms.ModelForm):  # type: ignore[type-arg]
+class ModelForm(NamedRequiredMixin, forms.ModelForm):
     """A model form whose required-field errors name the field."""
