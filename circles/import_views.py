@@ -29,6 +29,7 @@ from circles.models import ImportJob, Programme
 from coaching.accounts.passwords import SetPasswordForm
 from coaching.accounts.requests import AuthenticatedRequest
 from coaching.lib.forms import Form
+from coaching.lib.text import LineField
 
 RUNNING = {ImportJob.Status.PENDING, ImportJob.Status.CHECKING, ImportJob.Status.IMPORTING}
 PREVIEW_ROWS = 10
@@ -65,7 +66,7 @@ class UploadForm(Form):
 class ConfirmForm(Form):
     """The number of people typed back before a large import runs (separators and spaces allowed)."""
 
-    count = forms.CharField(
+    count = LineField(
         max_length=30,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}),
     )

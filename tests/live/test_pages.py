@@ -613,6 +613,23 @@ def test_the_home_page_shows_the_newest_unread_notifications_and_opening_one_rea
     assert 'id="home-notifications"' not in client.get(reverse("home")).content.decode()
 
 
+def test_a_notification_of_a_moment_ago_says_just_now_not_0_minutes(client, demo):
+    Notification.objects.all().delete()
+    notify(
+        recipient=user("kofi"),
+        kind=Kind.KUDOS,
+        actor=user("grace"),
+        url="/progress/",
+        dedupe_key="kudos:now",
+        params={"circle": "Harambee"},
+    )
+    client.force_login(user("kofi"))
+    page = client.get(reverse("home")).content.decode()
+    section = page.split('id="home-notifications"', 1)[1]
+    assert "· just now" in section
+    assert "0\xa0minutes" not in section
+
+
 def test_someone_elses_notification_is_not_on_my_home_page(client, demo):
     Notification.objects.all().delete()
     notify(
