@@ -74,17 +74,18 @@ class ConfirmForm(Form):
     def __init__(self, *args: Any, rows: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rows = rows
-        self.fields["count"].label = _("To import them, type the number of people: %(count)s") % {
-            "count": number_format(rows, force_grouping=True)
+        count = number_format(rows, force_grouping=True)
+        field = self.fields["count"]
+        field.label = _("To import them, type the number of people: %(count)s") % {"count": count}
+        self.refusal = _("Type %(count)s, the number of people in the file, to start the import.") % {
+            "count": count
         }
+        field.error_messages["required"] = self.refusal
 
     def clean_count(self) -> int:
         typed = re.sub(r"[\s,.'’_]", "", self.cleaned_data["count"])
         if typed != str(self.rows):
-            raise forms.ValidationError(
-                _("Type %(count)s, the number of people in the file, to start the import.")
-                % {"count": number_format(self.rows, force_grouping=True)}
-            )
+            raise forms.ValidationError(self.refusal)
         return self.rows
 
 
@@ -115,10 +116,6 @@ def upload(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
     )
 
 
-def _needs_confirmation(*, programme: Programme, job: ImportJob) -> bool:
-    return importers.needs_confirmation(enrolled=programme.enrolments.count(), rows=job.total_rows)
-
-
 def _job_context(
     *, programme: Programme, job: ImportJob, confirm_form: ConfirmForm | None = None
 ) -> dict[str, Any]:
@@ -132,9 +129,9 @@ def _job_context(
         # Recomputed rather than stored: the dry run is quick, and the model keeps only counts of rows.
         checked = importers.check(job.content, programme=programme)
         context["checked"] = checked
-        context["enrolled"] = programme.enrolments.count()
+        context["enrolled"] = enrolled = programme.enrolments.count()
         context["preview"] = importers.sample(checked.people, PREVIEW_ROWS)
-        if _needs_confirmation(programme=programme, job=job):
+        if importers.needs_confirmation(enrolled=enrolled, rows=job.total_rows):
             context["confirm_form"] = confirm_form or ConfirmForm(rows=job.total_rows)
     return context
 
@@ -155,7 +152,8 @@ def commit(request: AuthenticatedRequest, programme_id: int, job_id: int) -> Htt
     """Start importing a checked file (a large one once its number is typed); a repeat does nothing more."""
     programme = programme_for_admin(user=request.user, programme_id=programme_id)
     job = get_object_or_404(ImportJob.objects.select_related("uploaded_by"), pk=job_id, programme=programme)
-    if job.status == ImportJob.Status.READY and _needs_confirmation(programme=programme, job=job):
+    large = importers.needs_confirmation(enrolled=programme.enrolments.count(), rows=job.total_rows)
+    if job.status == ImportJob.Status.READY and large:
         form = ConfirmForm(request.POST, rows=job.total_rows)
         if not form.is_valid():
             context = _job_context(programme=programme, job=job, confirm_form=form)
