@@ -62,13 +62,7 @@ def test_an_admin_sees_line_errors_then_imports_a_good_file(chromium, daphne_ser
     page.wait_for_selector(".import-ready")
     assert "3 people ready to import" in page.inner_text(".import-summary")
     counts = [dd.strip() for dd in page.locator(".import-counts dd").all_inner_texts()]
-    assert counts == [
-        "25",
-        "3",
-        "3",
-        "1",
-        "2",
-    ]  # now in the programme, joining, new accounts, coaches, members
+    assert counts == ["25", "3", "3", "1", "2"]  # in the programme, joining, new accounts, coaches, members
     assert "Rosa Quispe" in page.inner_text(".import-preview")
     page.screenshot(path=str(SHOTS / "import-preview.png"), full_page=True)
 
