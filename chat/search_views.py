@@ -28,6 +28,7 @@ from circles.models import Membership
 from coaching.accounts.models import User
 from coaching.accounts.requests import AuthenticatedRequest
 from coaching.lib.errors import ChatError
+from coaching.lib.forms import Form
 from coaching.lib.text import LineField
 
 MAX_PAGE = 50  # 1,000 results: past that, narrowing the search serves better than paging
@@ -53,7 +54,7 @@ def people_of(rooms: list[Room], reader: User) -> list[User]:
     return list(User.objects.filter(pk__in=ids).order_by("display_name", "username"))
 
 
-class SearchForm(forms.Form):
+class SearchForm(Form):
     """The words and the filters; the choices are only the reader's own conversations and their people."""
 
     q = LineField(

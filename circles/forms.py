@@ -19,6 +19,7 @@ from coaching.accounts.zones import (
     time_zone_choices,
     time_zone_names,
 )
+from coaching.lib.forms import Form
 from coaching.lib.text import LineField, TextField
 
 REASON = LineField(
@@ -41,7 +42,7 @@ def _members_of(programme: Programme) -> Any:
     return User.objects.filter(enrolments__programme=programme, enrolments__role="member")
 
 
-class AssignForm(forms.Form):
+class AssignForm(Form):
     """Put an enrolled member into one of the programme's open circles."""
 
     person = forms.ModelChoiceField(queryset=User.objects.none(), widget=forms.HiddenInput)
@@ -56,7 +57,7 @@ class AssignForm(forms.Form):
         self.fields["circle"].queryset = _open_circles(programme)  # type: ignore[attr-defined]
 
 
-class MoveForm(forms.Form):
+class MoveForm(Form):
     """Move a member of this circle to another open circle of the programme."""
 
     person = forms.ModelChoiceField(queryset=User.objects.none(), widget=forms.HiddenInput)
@@ -71,7 +72,7 @@ class MoveForm(forms.Form):
         self.fields["to_circle"].queryset = _open_circles(circle.programme).exclude(pk=circle.pk)  # type: ignore[attr-defined]
 
 
-class RemoveForm(forms.Form):
+class RemoveForm(Form):
     """Take a member out of this circle."""
 
     person = forms.ModelChoiceField(queryset=User.objects.none(), widget=forms.HiddenInput)
@@ -82,7 +83,7 @@ class RemoveForm(forms.Form):
         self.fields["person"].queryset = _seated_members(circle)  # type: ignore[attr-defined]
 
 
-class CoachForm(forms.Form):
+class CoachForm(Form):
     """Give the circle a (new) coach from the programme's coaches."""
 
     coach = forms.ModelChoiceField(
@@ -95,7 +96,7 @@ class CoachForm(forms.Form):
         self.fields["coach"].queryset = programme_coaches(programme=programme)  # type: ignore[attr-defined]
 
 
-class CloseForm(forms.Form):
+class CloseForm(Form):
     """Close the circle for good."""
 
     reason = REASON
@@ -106,7 +107,7 @@ def _language_choices() -> list[tuple[str, str]]:
     return language_choices()
 
 
-class CircleForm(forms.Form):
+class CircleForm(Form):
     """A new circle: name, language, size, coach and weekly meeting window."""
 
     name = LineField(label=_("Name"), max_length=200)
@@ -151,7 +152,7 @@ class CircleForm(forms.Form):
         return zone
 
 
-class CharterForm(forms.Form):
+class CharterForm(Form):
     """The coach's text of the circle charter."""
 
     charter = TextField(
@@ -159,7 +160,7 @@ class CharterForm(forms.Form):
     )
 
 
-class UnassignedFilterForm(forms.Form):
+class UnassignedFilterForm(Form):
     """Narrow the list of people still to place."""
 
     language = forms.ChoiceField(label=_("Speaks"), required=False)
@@ -178,7 +179,7 @@ class UnassignedFilterForm(forms.Form):
         ]
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(Form):
     """Narrow the audit log."""
 
     action = forms.ChoiceField(
@@ -194,7 +195,7 @@ class AuditFilterForm(forms.Form):
         self.fields["circle"].queryset = programme.circles.order_by("name")  # type: ignore[attr-defined]
 
 
-class AnnouncementForm(forms.Form):
+class AnnouncementForm(Form):
     """An announcement to everyone in the programme's circles: a one-line title and a text (markdown)."""
 
     title = LineField(label=_("Title"), max_length=200)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import Any
 
@@ -9,11 +10,11 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import SetPasswordForm
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import number_format
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -24,7 +25,10 @@ from django_htmx.middleware import HtmxDetails
 from circles import importers, invitations, tasks
 from circles.access import programme_for_admin
 from circles.models import ImportJob, Programme
+from coaching.accounts.passwords import SetPasswordForm
 from coaching.accounts.requests import AuthenticatedRequest
+from coaching.lib.forms import Form
+from coaching.lib.text import LineField
 
 RUNNING = {ImportJob.Status.PENDING, ImportJob.Status.CHECKING, ImportJob.Status.IMPORTING}
 PREVIEW_ROWS = 10
@@ -36,7 +40,7 @@ class HtmxRequest(AuthenticatedRequest):
     htmx: HtmxDetails
 
 
-class UploadForm(forms.Form):
+class UploadForm(Form):
     """One CSV file of people; cleaning decodes it, so `cleaned_data["text"]` holds its content."""
 
     file = forms.FileField(
@@ -56,6 +60,32 @@ class UploadForm(forms.Form):
         except importers.UploadError as error:
             raise forms.ValidationError(str(error)) from None
         return upload
+
+
+class ConfirmForm(Form):
+    """The number of people typed back before a large import runs (separators and spaces allowed)."""
+
+    count = LineField(
+        max_length=30,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args: Any, rows: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rows = rows
+        count = number_format(rows, force_grouping=True)
+        field = self.fields["count"]
+        field.label = _("To import them, type the number of people: %(count)s") % {"count": count}
+        self.refusal = _("Type %(count)s, the number of people in the file, to start the import.") % {
+            "count": count
+        }
+        field.error_messages["required"] = self.refusal
+
+    def clean_count(self) -> int:
+        typed = re.sub(r"[\s,.'’_]", "", self.cleaned_data["count"])
+        if typed != str(self.rows):
+            raise forms.ValidationError(self.refusal)
+        return self.rows
 
 
 @login_required
@@ -85,7 +115,9 @@ def upload(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
     )
 
 
-def _job_context(*, programme: Programme, job: ImportJob) -> dict[str, Any]:
+def _job_context(
+    *, programme: Programme, job: ImportJob, confirm_form: ConfirmForm | None = None
+) -> dict[str, Any]:
     context: dict[str, Any] = {
         "programme": programme,
         "job": job,
@@ -96,7 +128,10 @@ def _job_context(*, programme: Programme, job: ImportJob) -> dict[str, Any]:
         # Recomputed rather than stored: the dry run is quick, and the model keeps only counts of rows.
         checked = importers.check(job.content, programme=programme)
         context["checked"] = checked
-        context["preview"] = checked.people[:PREVIEW_ROWS]
+        context["enrolled"] = enrolled = programme.enrolments.count()
+        context["preview"] = importers.sample(checked.people, PREVIEW_ROWS)
+        if importers.needs_confirmation(enrolled=enrolled, rows=job.total_rows):
+            context["confirm_form"] = confirm_form or ConfirmForm(rows=job.total_rows)
     return context
 
 
@@ -113,9 +148,15 @@ def job_page(request: HtmxRequest, programme_id: int, job_id: int) -> HttpRespon
 @login_required
 @require_POST
 def commit(request: AuthenticatedRequest, programme_id: int, job_id: int) -> HttpResponse:
-    """Start importing a checked file; a second click or a repeated request does nothing more."""
+    """Start importing a checked file (a large one once its number is typed); a repeat does nothing more."""
     programme = programme_for_admin(user=request.user, programme_id=programme_id)
-    job = get_object_or_404(ImportJob, pk=job_id, programme=programme)
+    job = get_object_or_404(ImportJob.objects.select_related("uploaded_by"), pk=job_id, programme=programme)
+    large = importers.needs_confirmation(enrolled=programme.enrolments.count(), rows=job.total_rows)
+    if job.status == ImportJob.Status.READY and large:
+        form = ConfirmForm(request.POST, rows=job.total_rows)
+        if not form.is_valid():
+            context = _job_context(programme=programme, job=job, confirm_form=form)
+            return render(request, "circles/import_job.html", context, status=400)
     if not tasks.start_commit(job=job, base_url=request.build_absolute_uri("/")):
         job.refresh_from_db(fields=["status"])
         if job.status in {ImportJob.Status.IMPORTING, ImportJob.Status.DONE}:

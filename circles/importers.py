@@ -38,6 +38,11 @@ MAX_FOCUS_AREA_LENGTH = 60
 # Below every backend's limit on query parameters (SQLite's is the lowest).
 QUERY_CHUNK = 900
 
+# A second look proportional to the risk: importing more than CONFIRM_FLOOR people asks the admin to type
+# their number when the file more than doubles the programme or holds more than CONFIRM_ABOVE people.
+CONFIRM_FLOOR = 25
+CONFIRM_ABOVE = 500
+
 REQUIRED_COLUMNS = ("email", "name", "role", "timezone")
 OPTIONAL_COLUMNS = ("languages", "focus_areas", "availability")
 ROLES = {Enrolment.Role.MEMBER.value, Enrolment.Role.COACH.value}
@@ -120,6 +125,13 @@ class Checked:
         return sum(1 for person in self.people if person.key not in self.existing)
 
     @property
+    def joining(self) -> int:
+        """People in the file who are not yet enrolled in the programme."""
+        return sum(
+            1 for person in self.people if getattr(self.existing.get(person.key), "role", None) is None
+        )
+
+    @property
     def coaches(self) -> int:
         return sum(1 for person in self.people if person.role == Enrolment.Role.COACH)
 
@@ -170,6 +182,21 @@ def decode_upload(data: bytes) -> str:
             )
             % {"line": line}
         ) from None
+
+
+def needs_confirmation(*, enrolled: int, rows: int) -> bool:
+    """Whether importing `rows` people into a programme of `enrolled` asks the admin to type that number."""
+    return rows > CONFIRM_FLOOR and (rows > enrolled or rows > CONFIRM_ABOVE)
+
+
+def sample(people: Sequence[Person], size: int) -> list[Person]:
+    """Up to `size` people spread evenly from the first line of the file to the last (all when fewer)."""
+    if len(people) <= size:
+        return list(people)
+    if size <= 1:
+        return list(people[:size])
+    step = (len(people) - 1) / (size - 1)
+    return [people[round(i * step)] for i in range(size)]
 
 
 def too_big_message() -> str:
@@ -335,15 +362,11 @@ def check_people(
                             _("%(count)d accounts use this email, so we cannot tell which one to enrol.")
                             % {"count": known.accounts}
                         )
-        # The profile may leave the name blank (the username shows); a new account needs one.
         name = ""
-        if not cells["name"].strip():
-            problems.append(_("Name is missing."))
-        else:
-            try:
-                name = validators.display_name(cells["name"])
-            except ValidationError as error:
-                problems += error.messages
+        try:
+            name = validators.display_name(cells["name"])
+        except ValidationError as error:
+            problems += error.messages
         role = cells["role"].strip().lower()
         if role not in ROLES:
             problems.append(

@@ -175,10 +175,11 @@ HUEY["immediate"] = env_bool("JOBS_IMMEDIATE", False)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Django's four rules, with help texts in our words (coaching/accounts/passwords.py).
+    {"NAME": "coaching.accounts.passwords.UserAttributeSimilarityValidator"},
+    {"NAME": "coaching.accounts.passwords.MinimumLengthValidator"},
+    {"NAME": "coaching.accounts.passwords.CommonPasswordValidator"},
+    {"NAME": "coaching.accounts.passwords.NumericPasswordValidator"},
 ]
 # AxesStandaloneBackend first: it refuses a locked-out username+IP before any password is checked.
 AUTHENTICATION_BACKENDS = [

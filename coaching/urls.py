@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from coaching import first_run, views
 from coaching.accounts import views as account_views
+from coaching.accounts.passwords import PasswordChangeForm, PasswordResetForm, SignInForm
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,6 +21,18 @@ urlpatterns = [
     path("welcome/people/", first_run.people, name="first_run_people"),
     path("welcome/notifications/", first_run.notifications, name="first_run_notifications"),
     path("welcome/done/", first_run.done, name="first_run_done"),
+    # Django's account views with our forms (their words: coaching/accounts/passwords.py).
+    path("accounts/login/", auth_views.LoginView.as_view(authentication_form=SignInForm), name="login"),
+    path(
+        "accounts/password_change/",
+        auth_views.PasswordChangeView.as_view(form_class=PasswordChangeForm),
+        name="password_change",
+    ),
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=PasswordResetForm),
+        name="password_reset",
+    ),
     path(
         "accounts/reset/<uidb64>/<token>/",
         account_views.PasswordResetConfirmView.as_view(),

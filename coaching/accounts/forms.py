@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from coaching.accounts import photos, validators
 from coaching.accounts.models import MAX_BIO, MAX_WORKING_ON, User
 from coaching.accounts.zones import language_choices, language_codes, time_zone, time_zone_choices
+from coaching.lib.forms import ModelForm
 from coaching.lib.images import ImageRefused, square_portrait
 from coaching.lib.text import LineField, TextField
 
@@ -37,7 +38,7 @@ class _LanguageChoices(forms.MultipleChoiceField):
             raise forms.ValidationError(self.error_messages["required"], code="required")
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(ModelForm):
     """A person's display name, time zone, spoken languages, site language, photo, bio and current work."""
 
     languages = _LanguageChoices(label=_("Languages you speak"), required=False, widget=LanguageCheckboxes)

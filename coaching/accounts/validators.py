@@ -28,9 +28,11 @@ def shown(value: str, limit: int = MAX_SHOWN) -> str:
 
 
 def display_name(value: str) -> str:
-    """The name with its runs of spaces collapsed; refused unless one line an account can hold."""
+    """The name with its runs of spaces collapsed; refused when blank or not one line an account can hold."""
     check_line(value)  # a name goes into email subjects: no newline, no control character
     name = " ".join(value.split())
+    if not name:
+        raise ValidationError(_("Enter a name: it cannot be empty or only spaces."), code="name_missing")
     if len(name) > MAX_DISPLAY_NAME:
         raise ValidationError(
             _("The name is too long (%(length)d characters; at most %(max)d)."),

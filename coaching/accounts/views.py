@@ -8,12 +8,13 @@ from typing import Any
 from axes.utils import reset as reset_sign_in_failures
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
+
+from coaching.accounts.passwords import SetPasswordForm, SignInForm
 
 
 @require_POST
@@ -34,7 +35,7 @@ def locked_out(request: HttpRequest, *args: Any) -> HttpResponse:
     """
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     context = {
-        "form": AuthenticationForm(request, initial={"username": request.POST.get("username", "")}),
+        "form": SignInForm(request, initial={"username": request.POST.get("username", "")}),
         "next": request.POST.get("next", ""),
         "locked_out": ngettext(
             "Too many failed sign-ins. Try again in %(minutes)d minute or reset your password.",
@@ -47,7 +48,9 @@ def locked_out(request: HttpRequest, *args: Any) -> HttpResponse:
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
-    """Django's reset form; a new password set from the emailed link also lifts a sign-in lockout."""
+    """Django's reset form in our words; a password set from the emailed link also lifts a sign-in lockout."""
+
+    form_class = SetPasswordForm
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)

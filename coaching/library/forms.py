@@ -9,11 +9,12 @@ from django.utils.translation import gettext_lazy as _
 
 from chat.models import Attachment
 from coaching.accounts.models import User
+from coaching.lib.forms import Form
 from coaching.lib.text import TextField
 from coaching.library.notes import MAX_NOTE, check_note_text
 
 
-class NoteForm(forms.Form):
+class NoteForm(Form):
     text = TextField(
         label=_("Circle notes"),
         required=False,
@@ -35,7 +36,7 @@ class NoteForm(forms.Form):
         return check_note_text(self.cleaned_data.get("text") or "")
 
 
-class FilesFilter(forms.Form):
+class FilesFilter(Form):
     """Narrow the library's files by kind and by who shared them (only the circle's own people)."""
 
     kind = forms.ChoiceField(label=_("Type"), required=False)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from coaching.accounts.models import User
+from coaching.lib.forms import Form
 from coaching.lib.text import LineField, TextField
 from coaching.live import logs
 from coaching.live.errors import SessionRuleError
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
-class ScheduleForm(forms.Form):
+class ScheduleForm(Form):
     """A session (or a weekly series) at a date and time in the coach's own zone."""
 
     title = LineField(label=_("Title"), max_length=200)
@@ -81,7 +82,7 @@ class EditSessionForm(ScheduleForm):
         return self.cleaned_data.get("scope") == FOLLOWING
 
 
-class CancelSessionForm(forms.Form):
+class CancelSessionForm(Form):
     """Why the session is cancelled, told on its page; with a series, which sessions are cancelled."""
 
     reason = TextField(
@@ -103,7 +104,7 @@ class CancelSessionForm(forms.Form):
         return self.cleaned_data.get("scope") == FOLLOWING
 
 
-class NotesForm(forms.Form):
+class NotesForm(Form):
     """The coach's notes of a session, in markdown."""
 
     notes = TextField(
@@ -115,7 +116,7 @@ class NotesForm(forms.Form):
     )
 
 
-class AttendanceForm(forms.Form):
+class AttendanceForm(Form):
     """Mark one person present or absent, with a note."""
 
     present = forms.TypedChoiceField(
@@ -127,8 +128,8 @@ class AttendanceForm(forms.Form):
     note = LineField(label=_("Note"), required=False, max_length=MAX_NOTE)
 
 
-class CommitmentForm(forms.Form):
-    """One commitment row: blank rows are skipped."""
+class CommitmentForm(Form):
+    """One commitment row: one left as offered is skipped; one with a member or date but no text, refused."""
 
     member = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Member"), required=False)
     text = LineField(label=_("Commitment"), max_length=MAX_COMMITMENT, required=False)
@@ -147,14 +148,18 @@ class CommitmentForm(forms.Form):
                 self.add_error("member", _("Choose whose commitment this is."))
             if not data.get("due_on"):
                 self.add_error("due_on", _("Give the commitment a due date."))
+        elif (data.get("member") or data.get("due_on")) and self.has_changed() and "text" not in self.errors:
+            # Something was chosen or typed on this row but not the commitment itself: say so, never drop it.
+            self.add_error("text", _("Write the commitment, or clear this row."))
         return data
 
 
-# Rows take the circle's members through form_kwargs={"members": ...}.
+# Rows take the circle's members through form_kwargs={"members": ...}, and the rows the page offered through
+# initial=..., so a row left as offered (its member preset, nothing typed) counts as unchanged.
 CommitmentFormSet = forms.formset_factory(CommitmentForm, extra=0, max_num=60)
 
 
-class CloseCommitmentForm(forms.Form):
+class CloseCommitmentForm(Form):
     """The one close form of every page: done or dropped, and how it went; logs.close_commitment decides."""
 
     # Where a refusal of logs.close_commitment is shown: next to the field it is about.

@@ -252,10 +252,14 @@ def renew_calendar(request: AuthenticatedRequest) -> HttpResponse:
     return redirect("profile")
 
 
+def _commitment_rows(members: Any) -> list[dict[str, Any]]:
+    return [{"member": m} for m in members] + [{}] * EXTRA_COMMITMENT_ROWS
+
+
 def _log_context(session: LiveSession, **forms: Any) -> dict[str, Any]:
     members = logs.circle_members(session=session)
     log = getattr(session, "log", None)
-    rows = [{"member": m} for m in members] + [{}] * EXTRA_COMMITMENT_ROWS
+    rows = _commitment_rows(members)
     return {
         "session": session,
         "log": log,
@@ -330,8 +334,9 @@ def session_log_attendance(request: AuthenticatedRequest, session_id: int, user_
 def session_log_commitments(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
     """Record the commitments members made in the session."""
     session = access_session(request.user, session_id, coach=True)
+    members = logs.circle_members(session=session)
     formset = CommitmentFormSet(
-        request.POST, prefix="c", form_kwargs={"members": logs.circle_members(session=session)}
+        request.POST, initial=_commitment_rows(members), prefix="c", form_kwargs={"members": members}
     )
     error = None
     if formset.is_valid():

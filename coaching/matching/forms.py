@@ -9,12 +9,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from coaching.accounts.models import User
+from coaching.lib.forms import Form
 from coaching.matching.preferences import coach_choices
 
 PREFERENCE_FIELD = "coach_"
 
 
-class CoachPreferenceForm(forms.Form):
+class CoachPreferenceForm(Form):
     """A choice per coach (no preference, prefer, avoid); a coach not offered is refused, not ignored."""
 
     def __init__(self, *args: Any, coaches: list[tuple[int, str, str]], **kwargs: Any) -> None:

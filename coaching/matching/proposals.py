@@ -393,7 +393,11 @@ def _check_coach_seats(*, programme: Programme, circles: list[JsonDict], coaches
         left = free.get(coach_id)
         if left is not None and count > left:
             raise CircleRuleError(
-                _("%(coach)s now has room for %(room)d more members, fewer than the %(count)d proposed.")
+                ngettext(
+                    "%(coach)s now has room for %(room)d more member, fewer than the %(count)d proposed.",
+                    "%(coach)s now has room for %(room)d more members, fewer than the %(count)d proposed.",
+                    left,
+                )
                 % {"coach": coaches[coach_id].name, "room": left, "count": count},
                 code="coach_full",
             )

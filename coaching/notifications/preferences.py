@@ -11,6 +11,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from coaching.accounts.models import User
+from coaching.lib.forms import Form
 from coaching.notifications.kinds import RULES, Email, Kind
 from coaching.notifications.models import Notification, NotificationSettings
 from coaching.notifications.services import settings_of
@@ -63,7 +64,7 @@ class Row:
     digest_only: bool
 
 
-class PreferencesForm(forms.Form):
+class PreferencesForm(Form):
     """Which kinds reach the person by email and by push, the digest, the weekly summary, quiet hours."""
 
     digest = forms.BooleanField(label=_("Send me a daily digest at 8:00 of what I missed"), required=False)

@@ -8,9 +8,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from coaching.accounts.models import User
+from coaching.lib.forms import Form
 
 
-class ConfirmWithPasswordForm(forms.Form):
+class ConfirmWithPasswordForm(Form):
     """Checks `actor`'s own password, so a left-open tab cannot erase an account."""
 
     password = forms.CharField(

@@ -154,13 +154,12 @@ def progress_rows(circles: QuerySet[Circle], *, with_goal_titles: bool) -> Itera
         )
     )
     for circle, username, name, goal_id, title, week, score in check_ins.iterator(chunk_size=CHUNK):
-        row: list[Any] = [circle, username, name or username, goal_id]
-        if with_goal_titles:
-            row.append(title)
-        yield [*row, metrics.week_label(week), score]
+        # The goal by its title where the reader may see it; for admins only a number that tells goals apart.
+        goal = title if with_goal_titles else goal_id
+        yield [circle, username, name or username, goal, metrics.week_label(week), score]
 
 
 def progress_header(*, with_goal_titles: bool) -> list[str]:
     """Column names of the progress export, in the reader's language."""
-    goal = [_("goal"), _("goal title")] if with_goal_titles else [_("goal")]
-    return [_("circle"), _("username"), _("name"), *goal, _("week"), _("score")]
+    goal = _("goal") if with_goal_titles else _("goal number")
+    return [_("circle"), _("username"), _("name"), goal, _("week"), _("score")]

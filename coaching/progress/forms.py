@@ -2,21 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from coaching.accounts.models import User
+from coaching.lib.forms import Form
 from coaching.lib.text import LineField, TextField
 from coaching.live.logs import MAX_COMMITMENT
 from coaching.progress.concerns import MAX_SUBJECT, MAX_TEXT
+from coaching.progress.errors import ProgressRuleError
 from coaching.progress.models import MAX_SCORE, MIN_SCORE, Concern
 from coaching.progress.services import MAX_CONTRIBUTION, MAX_MEASURE, MAX_NOTE, MAX_TITLE, MAX_WHY
 
 
-class GoalForm(forms.Form):
+class _Refusable(Form):
+    # Where a service's refusal is shown: next to the field it is about (by its code), else above the form.
+    FIELD_OF_REFUSAL: ClassVar[dict[str, str]] = {}
+
+    def refuse(self, error: ProgressRuleError) -> None:
+        """Show the service's refusal next to the field it is about (or above the form)."""
+        self.add_error(self.FIELD_OF_REFUSAL.get(error.code), str(error))
+
+
+class GoalForm(_Refusable):
     """A new goal: what, why, by when, and how progress is measured."""
+
+    FIELD_OF_REFUSAL: ClassVar[dict[str, str]] = {
+        "bad_title": "title",
+        "bad_measure": "measure",
+        "bad_why": "why",
+        "past_target": "target_date",
+    }
 
     title = LineField(label=_("What do you want to achieve?"), max_length=MAX_TITLE)
     why = TextField(
@@ -37,7 +55,7 @@ class GoalForm(forms.Form):
     )
 
 
-class CheckInForm(forms.Form):
+class CheckInForm(Form):
     """This week's score for one goal, with a short note."""
 
     score = forms.IntegerField(
@@ -49,7 +67,7 @@ class CheckInForm(forms.Form):
     note = LineField(label=_("Note"), max_length=MAX_NOTE, required=False)
 
 
-class _CircleChoice(forms.Form):
+class _CircleChoice(_Refusable):
     circle = forms.TypedChoiceField(label=_("Circle"), coerce=int)
 
     def __init__(self, *args: Any, circles: list[tuple[int, str]], **kwargs: Any) -> None:
@@ -63,14 +81,22 @@ class _CircleChoice(forms.Form):
 class CommitmentForm(_CircleChoice):
     """A commitment the member sets themselves."""
 
+    FIELD_OF_REFUSAL: ClassVar[dict[str, str]] = {"bad_text": "text", "past_due": "due_on"}
+
     text = LineField(label=_("I commit to…"), max_length=MAX_COMMITMENT)
     due_on = forms.DateField(
         label=_("Due"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
 
 
-class KudosForm(forms.Form):
+class KudosForm(_Refusable):
     """Thanks to another member of the circle for something specific."""
+
+    FIELD_OF_REFUSAL: ClassVar[dict[str, str]] = {
+        "self": "receiver",
+        "not_in_circle": "receiver",
+        "bad_contribution": "contribution",
+    }
 
     receiver = forms.ChoiceField(label=_("Who"))  # "circle id:person id"
     contribution = LineField(
@@ -99,13 +125,13 @@ class ConcernForm(_CircleChoice):
     text = TextField(label=_("What happened?"), max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 5}))
 
 
-class ConcernReplyForm(forms.Form):
+class ConcernReplyForm(Form):
     """An answer, a follow-up, or a note on resolving."""
 
     text = TextField(label=_("Your answer"), max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(Form):
     """Mark a concern resolved, with an optional note."""
 
     note = LineField(label=_("Note (optional)"), max_length=MAX_TEXT, required=False)

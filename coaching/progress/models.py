@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from circles.models import Circle, Programme
 from coaching.lib.models import AppendOnlyModel, UndeletableModel
@@ -102,9 +103,10 @@ class Concern(UndeletableModel):
         ADMINS = "admins", _("the programme admins")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("open")
-        ANSWERED = "answered", _("answered")
-        RESOLVED = "resolved", _("resolved")
+        # A context: in Spanish a concern (una inquietud) is "abierta", "resuelta", not "abierto".
+        OPEN = "open", pgettext_lazy("concern status", "open")
+        ANSWERED = "answered", pgettext_lazy("concern status", "answered")
+        RESOLVED = "resolved", pgettext_lazy("concern status", "resolved")
 
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -79,6 +79,12 @@ def _member_context(request: AuthenticatedRequest, member: User, *, own: bool) -
     }
 
 
+def _refused(request: AuthenticatedRequest, **refused_form: Any) -> HttpResponse:
+    """The member's page with one form as it was sent: open, what was typed kept, errors at their fields."""
+    context = {**_member_context(request, request.user, own=True), **refused_form}
+    return render(request, "progress/member.html", context, status=400)
+
+
 @login_required
 @require_GET
 def mine(request: AuthenticatedRequest) -> HttpResponse:
@@ -116,11 +122,12 @@ def goal_new(request: AuthenticatedRequest) -> HttpResponse:
     """Set a new goal."""
     form = GoalForm(request.POST)
     if not form.is_valid():
-        return _failed(request, _form_errors(form), "#goals")
+        return _refused(request, goal_form=form)
     try:
         goal = services.set_goal(member=request.user, **form.cleaned_data)
     except ProgressRuleError as error:
-        return _failed(request, str(error), "#goals")
+        form.refuse(error)
+        return _refused(request, goal_form=form)
     return _done(request, _("Your goal “%(title)s” is set.") % {"title": goal.title}, "#goals")
 
 
@@ -157,7 +164,7 @@ def commitment_new(request: AuthenticatedRequest) -> HttpResponse:
     """Set a commitment of one's own."""
     form = CommitmentForm(request.POST, circles=_circles(request))
     if not form.is_valid():
-        return _failed(request, _form_errors(form), "#commitments")
+        return _refused(request, commitment_form=form)
     circle = Circle.objects.get(pk=form.cleaned_data["circle"])
     try:
         services.set_commitment(
@@ -167,7 +174,8 @@ def commitment_new(request: AuthenticatedRequest) -> HttpResponse:
             due_on=form.cleaned_data["due_on"],
         )
     except ProgressRuleError as error:
-        return _failed(request, str(error), "#commitments")
+        form.refuse(error)
+        return _refused(request, commitment_form=form)
     return _done(request, _("Commitment added."), "#commitments")
 
 
@@ -200,7 +208,7 @@ def kudos_new(request: AuthenticatedRequest) -> HttpResponse:
     ]
     form = KudosForm(request.POST, peers=peers)
     if not form.is_valid():
-        return _failed(request, _form_errors(form), "#kudos")
+        return _refused(request, kudos_form=form)
     circle_id, person_id = form.chosen()
     receiver = next(person for c, person in peers if c == circle_id and person.pk == person_id)
     try:
@@ -211,7 +219,8 @@ def kudos_new(request: AuthenticatedRequest) -> HttpResponse:
             contribution=form.cleaned_data["contribution"],
         )
     except ProgressRuleError as error:
-        return _failed(request, str(error), "#kudos")
+        form.refuse(error)
+        return _refused(request, kudos_form=form)
     return _done(request, _("Your thanks went to %(name)s.") % {"name": receiver.name}, "#kudos")
 
 

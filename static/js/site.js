@@ -59,3 +59,18 @@ document.addEventListener("input", (event) => {
 document.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && event.target.closest("[data-checkbox-filter] input[type=search]")) event.preventDefault();
 });
+// A form sent back with errors: its first field in error gets the focus (and so scrolls into view), unless
+// the page already put the focus somewhere (autofocus), so the person sees what to fix without hunting.
+function focusFirstError() {
+  if (document.activeElement && document.activeElement !== document.body) return;
+  const field = document.querySelector(
+    ".has-error input:not([type=hidden]), .has-error select, .has-error textarea, [aria-invalid=true]"
+  );
+  if (!field) return;
+  const details = field.closest("details");
+  if (details) details.open = true;
+  field.focus();
+  field.scrollIntoView({ block: "center" });
+}
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", focusFirstError);
+else focusFirstError();

@@ -192,3 +192,21 @@ def test_a_name_that_is_not_one_line_of_text_is_refused(client, person, name, me
     assert message in response.content.decode()
     person.refresh_from_db()
     assert person.display_name == ""
+
+
+@pytest.mark.parametrize("name", ["", "   ", "\u00a0 "])
+def test_it_refuses_an_empty_display_name_and_keeps_the_old_one(client, person, name):
+    User.objects.filter(pk=person.pk).update(display_name="Kofi Mensah")
+    response = save(client, display_name=name)
+    assert response.status_code == 400
+    assert "Enter a name: it cannot be empty or only spaces." in response.content.decode()
+    person.refresh_from_db()
+    assert person.display_name == "Kofi Mensah"
+
+
+def test_it_names_the_field_of_a_required_error(client, person):
+    response = save(client, ui_language="")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "This field is required." not in page
+    assert escape("Choose “Language of the site”.") in page or "Choose “Language of the site”." in page

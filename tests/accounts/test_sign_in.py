@@ -30,7 +30,7 @@ def test_it_signs_in_with_username_and_password_and_out_again(client, grace):
 def test_a_wrong_password_says_so_and_signs_nobody_in(client, grace):
     response = client.post(reverse("login"), {"username": "grace", "password": "nope"})
     assert response.status_code == 200
-    assert "Please enter a correct username and password" in response.content.decode()
+    assert "That username and password don’t match." in response.content.decode()
     assert client.get(reverse("home")).status_code == 302
 
 
@@ -71,3 +71,32 @@ def test_a_reset_for_an_unknown_address_sends_nothing_and_reveals_nothing(client
     response = client.post(reverse("password_reset"), {"email": "nobody@example.org"})
     assert response.status_code == 302
     assert mail.outbox == []
+
+
+# Django's Spanish says "usted" ("Su contraseña…", "Introduzca…"); the site says "tú" everywhere.
+USTED = re.compile(r"\b(Su|su|sus|Introduzca|introduzca|Ingrese|Escriba|vuelva|Por favor)\b")
+
+
+def test_the_password_pages_never_say_usted_in_spanish(client, grace):
+    grace.ui_language = "es"
+    grace.save(update_fields=["ui_language"])
+    pages = {
+        "reset": client.post(
+            reverse("password_reset"), {"email": "not-an-address"}, HTTP_ACCEPT_LANGUAGE="es"
+        ),
+        "sign-in": client.post(
+            reverse("login"), {"username": "grace", "password": "nope"}, HTTP_ACCEPT_LANGUAGE="es"
+        ),
+    }
+    client.force_login(grace)
+    pages["change"] = client.post(
+        reverse("password_change"),
+        {"old_password": "wrong", "new_password1": "1234", "new_password2": "12345"},
+        HTTP_ACCEPT_LANGUAGE="es",
+    )
+    for name, response in pages.items():
+        page = response.content.decode()
+        assert '<html lang="es">' in page, name
+        main = page.split("<main", 1)[1]
+        assert USTED.findall(main) == [], name
+    assert "help" in pages["change"].content.decode()  # the rules are shown, in our words

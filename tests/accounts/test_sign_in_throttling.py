@@ -43,7 +43,7 @@ def fail(client: Client, username: str, times: int, *, ip: str = "203.0.113.7") 
         response = sign_in(client, username, "wrong", ip=ip)
         if attempt < settings.AXES_FAILURE_LIMIT:
             assert response.status_code == 200
-            assert "Please enter a correct username and password" in response.content.decode()
+            assert "That username and password don’t match." in response.content.decode()
         else:
             assert response.status_code == 429
             assert LOCKED in response.content.decode()

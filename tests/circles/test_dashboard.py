@@ -152,7 +152,7 @@ def test_moving_and_removing_from_the_roster(admin_client, programme):
     assert Membership.objects.get(user=camila, left_at__isnull=True).circle == horizonte
 
     body = roster_post(admin_client, programme, horizonte, "remove", person=camila.pk, reason="")
-    assert "This field is required." in body
+    assert "Fill in “Reason”." in body
     body = roster_post(
         admin_client, programme, horizonte, "remove", person=camila.pk, reason="left the programme"
     )
@@ -184,7 +184,7 @@ def test_changing_the_coach_and_closing_a_circle(admin_client, programme):
     body = roster_post(admin_client, programme, harambee, "coach", coach=lucia.pk, reason="cover")
     assert "Lucía Fernández now coaches Harambee." in body
     body = roster_post(admin_client, programme, harambee, "close", reason="")
-    assert "This field is required." in body
+    assert "Fill in “Reason”." in body
     body = roster_post(admin_client, programme, harambee, "close", reason="merged")
     assert "Harambee is closed." in body
     assert not harambee.memberships.filter(left_at__isnull=True).exists()

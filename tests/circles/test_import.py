@@ -45,9 +45,9 @@ class Importer:
     def page(self, job: ImportJob, **headers):
         return self.client.get(reverse("import_job", args=[self.programme.pk, job.pk]), **headers)
 
-    def commit(self, job: ImportJob):
+    def commit(self, job: ImportJob, **data: str):
         with self.capture(execute=True):
-            return self.client.post(reverse("import_commit", args=[self.programme.pk, job.pk]))
+            return self.client.post(reverse("import_commit", args=[self.programme.pk, job.pk]), data)
 
 
 @pytest.fixture
@@ -208,7 +208,7 @@ def test_it_keeps_html_in_cells_as_plain_text(importer):
         ("a@example.org,A,boss,UTC,,,\n", 2, "Role must be “member” or “coach”, not “boss”."),
         ("not-an-email,A,member,UTC,,,\n", 2, "“not-an-email” is not a valid email address."),
         (",A,member,UTC,,,\n", 2, "Email is missing."),
-        ("a@example.org,,member,UTC,,,\n", 2, "Name is missing."),
+        ("a@example.org,,member,UTC,,,\n", 2, "Enter a name: it cannot be empty or only spaces."),
         (
             "a@example.org," + "N" * 121 + ",member,UTC,,,\n",
             2,
@@ -497,7 +497,7 @@ def test_it_checks_and_commits_20000_rows_in_well_under_a_minute(importer, world
     assert job.status == ImportJob.Status.READY, job.errors[:3]
     assert "20,000 people ready to import" in importer.page(job).content.decode()
     previewed = time.perf_counter()
-    importer.commit(job)
+    importer.commit(job, count="20,000")
     committed = time.perf_counter()
 
     job.refresh_from_db()
@@ -518,6 +518,70 @@ def test_it_checks_and_commits_20000_rows_in_well_under_a_minute(importer, world
             f"commit with invitations {committed - previewed:.1f}s"
         )
     assert committed - started < 60
+
+
+# --- A second look at a large file ----------------------------------------------------------------
+
+
+def many(count: int) -> str:
+    return HEADER + "".join(f"p{i}@example.org,Person {i},member,Europe/Madrid,,,\n" for i in range(count))
+
+
+@pytest.mark.parametrize(
+    ("enrolled", "rows", "asked"),
+    [
+        (24, 65815, True),  # the file that more than doubles a programme
+        (24, 25, False),  # a small file never asks
+        (0, 25, False),
+        (0, 26, True),  # a first import of a cohort
+        (24, 30, True),
+        (40, 30, False),
+        (2000, 501, True),  # a big file asks even for a big programme
+        (2000, 500, False),
+    ],
+)
+def test_it_asks_to_type_the_number_when_a_file_is_large_for_the_programme(enrolled, rows, asked):
+    assert importers.needs_confirmation(enrolled=enrolled, rows=rows) is asked
+
+
+def test_it_shows_who_is_there_now_who_joins_and_a_sample_from_the_whole_file(importer, world):
+    importer.upload(many(40) + f"{world.members[0].email},M0,member,Europe/Madrid,,,\n")
+    page = importer.page(importer.latest_job()).content.decode()
+    assert '<dd id="import-enrolled">7</dd>' in page
+    assert '<dd id="import-joining">40</dd>' in page  # M0 is enrolled already
+    assert "A sample of 10 of the 41 people in the file, from its first line to its last" in page
+    assert "Person 0" in page
+    assert "M0" in page  # the last line of the file is in the sample
+    assert "To import them, type the number of people: 41" in page
+
+
+def test_a_large_import_runs_only_once_its_number_is_typed(importer, world):
+    importer.upload(many(30))
+    job = importer.latest_job()
+    for typed in ({}, {"count": "3"}, {"count": "300"}):
+        response = importer.commit(job, **typed)
+        assert response.status_code == 400
+        assert people_named("p0@example.org") == 0
+        page = response.content.decode()
+        assert 'class="field has-error"' in page
+        assert "Import 30 people" in page  # the same page, with its sample and counts
+    assert "Type 30, the number of people in the file, to start the import." in page
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.READY
+    response = importer.commit(job, count=" 30 ")
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE
+    assert people_named(*(f"p{i}@example.org" for i in range(30))) == 30
+
+
+def test_a_small_import_needs_no_typed_number(importer, world):
+    importer.upload(GOOD)
+    job = importer.latest_job()
+    assert "type the number of people" not in importer.page(job).content.decode()
+    assert importer.commit(job).status_code == 302
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE
 
 
 # --- Access -------------------------------------------------------------------------------------------

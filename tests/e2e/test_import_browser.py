@@ -61,7 +61,8 @@ def test_an_admin_sees_line_errors_then_imports_a_good_file(chromium, daphne_ser
     upload(page, good)
     page.wait_for_selector(".import-ready")
     assert "3 people ready to import" in page.inner_text(".import-summary")
-    assert [dd.strip() for dd in page.locator(".import-counts dd").all_inner_texts()] == ["3", "1", "2"]
+    counts = [dd.strip() for dd in page.locator(".import-counts dd").all_inner_texts()]
+    assert counts == ["25", "3", "3", "1", "2"]  # in the programme, joining, new accounts, coaches, members
     assert "Rosa Quispe" in page.inner_text(".import-preview")
     page.screenshot(path=str(SHOTS / "import-preview.png"), full_page=True)
 
@@ -114,4 +115,39 @@ def test_the_job_page_follows_a_running_check_by_itself(chromium, daphne_server,
     page.wait_for_selector(".import-ready", timeout=5000)
     assert "1 person ready to import" in page.inner_text(".import-summary")
     assert page.get_attribute("#import-status", "hx-trigger") is None
+    context.close()
+
+
+def test_a_large_file_imports_only_once_the_admin_types_its_number(chromium, daphne_server, demo, tmp_path):
+    from django.contrib.auth import get_user_model
+
+    large = tmp_path / "large.csv"
+    large.write_text(
+        HEADER + "".join(f"p{i}@example.org,Person {i},member,Europe/Madrid,en,,\n" for i in range(60)),
+        encoding="utf-8",
+    )
+    context = chromium.new_context(locale="en-GB", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    sign_in(page, daphne_server, "ana.admin", demo["password"])
+    page.goto(f"{daphne_server}/programmes/{demo['programme']['id']}/import/")
+    upload(page, large)
+    page.wait_for_selector(".import-ready")
+    assert "This file holds 60 people, for a programme of 25 today." in page.inner_text("#import-large")
+    assert page.locator(".import-preview tbody tr").count() == 10
+    assert "Person 59" in page.inner_text(".import-preview")  # the sample reaches the end of the file
+
+    page.click("text=Import 60 people")  # without typing the number: the browser asks for it
+    page.wait_for_function("() => document.activeElement && document.activeElement.name === 'count'")
+    page.fill("input[name=count]", "6")  # a wrong number: the server refuses, the field in error focused
+    page.click("text=Import 60 people")
+    page.wait_for_selector(".import-commit .has-error")
+    assert "Type 60, the number of people in the file" in page.inner_text(".import-commit .has-error")
+    page.wait_for_function("() => document.activeElement && document.activeElement.name === 'count'")
+    people = get_user_model().objects.filter(email__in=[f"p{i}@example.org" for i in range(60)])
+    assert people.count() == 0
+
+    page.fill("input[name=count]", "60")
+    page.click("text=Import 60 people")
+    page.wait_for_selector(".import-done")
+    assert people.count() == 60
     context.close()

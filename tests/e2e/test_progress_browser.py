@@ -163,3 +163,49 @@ def test_each_dashboard_draws_its_charts_with_the_numbers_of_its_tables(people, 
     lines = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8-sig"))))
     assert lines[0][:2] == ["circle", "session"]
     assert len(lines) > 100
+
+
+class Refused(Person):
+    """Kofi, whose refused form answers 400 (which the browser reports in the console)."""
+
+    expected_errors = ("the server responded with a status of 400",)
+
+
+def test_a_refused_goal_stays_open_with_what_was_typed_and_the_error_focused(
+    chromium: Any, daphne_server: str, demo_progress: dict[str, Any]
+) -> None:
+    kofi = Refused(
+        chromium, daphne_server, "kofi", demo_progress["password"], viewport={"width": 390, "height": 740}
+    )
+    try:
+        kofi.go("/progress/")
+        details = kofi.page.locator("details.new-goal")
+        assert details.get_attribute("open") is None  # Kofi has goals: the form starts folded
+        details.locator("summary").click()
+        form = details.locator("form")
+        form.locator("input[name=title]").fill("Pitch to the board")
+        form.locator("textarea[name=why]").fill("My next step")
+        form.locator("input[name=measure]").fill("Pitches given")
+        form.locator("input[name=target_date]").fill("2020-01-15")
+        form.locator("button[type=submit]").click()
+
+        kofi.page.wait_for_function(
+            "() => document.activeElement && document.activeElement.name === 'target_date'"
+        )
+        details = kofi.page.locator("details.new-goal")
+        assert details.get_attribute("open") is not None
+        assert details.locator("input[name=title]").input_value() == "Pitch to the board"
+        assert details.locator("textarea[name=why]").input_value() == "My next step"
+        assert details.locator("input[name=measure]").input_value() == "Pitches given"
+        assert details.locator("input[name=target_date]").input_value() == "2020-01-15"
+        field = details.locator(".field.has-error")
+        assert field.count() == 1
+        assert field.locator("input[name=target_date]").count() == 1
+        assert field.locator(".error").inner_text() == "The target date is in the past."
+        box = field.bounding_box()
+        assert box is not None
+        assert 0 <= box["y"] < 740  # scrolled into view, not left at the top of the page
+        kofi.shot("progress-goal-refused-phone.png")
+    finally:
+        kofi.context.close()
+    assert kofi.errors == []

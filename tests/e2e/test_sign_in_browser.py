@@ -52,5 +52,5 @@ def test_a_wrong_password_keeps_the_member_on_the_sign_in_page(chromium, daphne_
     page = context.new_page()
     sign_in(page, daphne_server, "kofi", "wrong", expect_home=False)
     page.wait_for_selector(".form-errors")
-    assert "correct username and password" in page.inner_text(".form-errors")
+    assert "That username and password don’t match." in page.inner_text(".form-errors")
     context.close()

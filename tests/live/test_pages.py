@@ -469,9 +469,9 @@ def test_the_coach_corrects_attendance_and_adds_several_commitments_from_the_pag
     assert row.present
     assert row.corrected_by == user("lucia.coach")
     form = {"c-TOTAL_FORMS": 3, "c-INITIAL_FORMS": 0}
-    rows = [(camila, "Ask for feedback", "2027-11-03"), (camila, "Three wins", "2027-11-03"), (mateo, "", "")]
+    rows = [(camila, "Ask for feedback", "2027-11-03"), (camila, "Three wins", "2027-11-03"), (None, "", "")]
     for i, (member, text, due) in enumerate(rows):
-        form |= {f"c-{i}-member": member.pk, f"c-{i}-text": text, f"c-{i}-due_on": due}
+        form |= {f"c-{i}-member": member.pk if member else "", f"c-{i}-text": text, f"c-{i}-due_on": due}
     assert client.post(reverse("session_log_commitments", args=[ended.pk]), form).status_code == 302
     assert sorted(Commitment.objects.values_list("member__username", "text")) == [
         ("camila", "Ask for feedback"),
@@ -496,6 +496,32 @@ def test_a_commitment_without_a_date_or_with_a_past_date_is_sent_back(client, en
     assert response.status_code == 400
     with translation.override("es"):
         assert gettext("A commitment is due after the session, not before it.") in response.content.decode()
+    assert not Commitment.objects.exists()
+
+
+def test_a_row_with_a_member_but_no_commitment_is_sent_back_with_everything_typed(client, ended):
+    client.force_login(user("lucia.coach"))
+    page = client.get(reverse("session_log", args=[ended.pk])).content.decode()
+    initial = int(re.search(r'name="c-INITIAL_FORMS" value="(\d+)"', page).group(1))
+    members = list(logs.circle_members(session=ended))
+    form = {"c-TOTAL_FORMS": initial, "c-INITIAL_FORMS": initial}
+    for i in range(initial):  # the rows as the page offers them: a member preset on each of the first ones
+        member = members[i].pk if i < len(members) else ""
+        form |= {f"c-{i}-member": member, f"c-{i}-text": "", f"c-{i}-due_on": ""}
+    form |= {"c-0-text": "Ask for feedback", "c-0-due_on": "2027-11-03"}
+    extra = len(members)  # the first blank row: the coach picks Mateo and forgets the text
+    form |= {f"c-{extra}-member": user("mateo").pk, f"c-{extra}-due_on": "2027-11-10"}
+    response = client.post(reverse("session_log_commitments", args=[ended.pk]), form)
+    assert response.status_code == 400
+    page = response.content.decode()
+    rows = re.findall(r"<tr>\s*<td>.*?</tr>", page, re.S)
+    refused = rows[extra]
+    with translation.override("es"):  # Lucía reads Spanish
+        assert gettext("Write the commitment, or clear this row.") in refused
+    assert f'<option value="{user("mateo").pk}" selected>' in refused
+    assert 'value="2027-11-10"' in refused
+    assert 'value="Ask for feedback"' in rows[0]
+    assert page.count('class="error"') == 1  # the rows left as offered are not errors
     assert not Commitment.objects.exists()
 
 
@@ -585,6 +611,23 @@ def test_the_home_page_shows_the_newest_unread_notifications_and_opening_one_rea
     response = client.post(reverse("notification_open", args=[told.pk]))
     assert response["Location"] == f"/sessions/{series[0].pk}/"
     assert 'id="home-notifications"' not in client.get(reverse("home")).content.decode()
+
+
+def test_a_notification_of_a_moment_ago_says_just_now_not_0_minutes(client, demo):
+    Notification.objects.all().delete()
+    notify(
+        recipient=user("kofi"),
+        kind=Kind.KUDOS,
+        actor=user("grace"),
+        url="/progress/",
+        dedupe_key="kudos:now",
+        params={"circle": "Harambee"},
+    )
+    client.force_login(user("kofi"))
+    page = client.get(reverse("home")).content.decode()
+    section = page.split('id="home-notifications"', 1)[1]
+    assert "· just now" in section
+    assert "0\xa0minutes" not in section
 
 
 def test_someone_elses_notification_is_not_on_my_home_page(client, demo):

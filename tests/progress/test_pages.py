@@ -244,6 +244,64 @@ def test_it_keeps_a_typed_note_when_the_outcome_is_missing(client, harambee, clo
     assert response.status_code == 400
     page = response.content.decode()
     assert re.search(r'<input[^>]*name="note"[^>]*value="Went well"', page)
-    assert "This field is required." in page
+    assert "Choose “Outcome”." in page
     commitment.refresh_from_db()
     assert commitment.status == "open"
+
+
+def test_a_refused_goal_keeps_what_was_typed_with_the_error_at_its_field(client, demo):
+    as_(client, "kofi")
+    response = client.post(
+        reverse("progress_goal_new"),
+        {
+            "title": "Lead the launch",
+            "why": "My chance",
+            "measure": "Items shipped",
+            "target_date": "2020-01-01",
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    new_goal = re.search(r'<details class="new-goal" open>.*?</details>', page, re.S)
+    assert new_goal, "the new-goal form is open"
+    form = new_goal.group(0)
+    assert 'value="Lead the launch"' in form
+    assert "My chance</textarea>" in form
+    assert 'value="Items shipped"' in form
+    assert 'value="2020-01-01"' in form
+    target = re.search(r'<div class="field has-error">.*?</div>', form, re.S)
+    assert target
+    assert 'name="target_date"' in target.group(0)
+    assert "The target date is in the past." in target.group(0)
+    assert not Goal.objects.filter(member=user("kofi")).exists()
+
+
+def test_a_goal_without_a_title_names_the_missing_field(client, demo):
+    as_(client, "kofi")
+    response = client.post(reverse("progress_goal_new"), {"title": "", "measure": "Items shipped"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Fill in “What do you want to achieve?”." in page
+    assert 'value="Items shipped"' in page
+
+
+def test_a_refused_kudos_keeps_the_typed_thanks(client, harambee):
+    as_(client, "kofi")
+    response = client.post(
+        reverse("progress_kudos_new"), {"receiver": "", "contribution": "Walked me through it"}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert re.search(r'<details class="new-kudos" open>', page)
+    assert 'value="Walked me through it"' in page
+    assert "Choose “Who”." in page
+
+
+def test_the_coach_dashboard_counts_one_open_concern_in_the_singular(client, harambee):
+    as_(client, "kofi").post(
+        reverse("progress_concern_new"),
+        {"circle": harambee.pk, "to": "coach", "subject": "Clash", "text": "My shift moved."},
+    )
+    page = as_(client, "amani.coach").get(reverse("progress_circle", args=[harambee.pk])).content.decode()
+    assert re.search(r'id="concerns-count">1</strong>open concern to you<', page)
+    assert "open concerns to you" not in page
