@@ -43,6 +43,7 @@ PHONE: dict[str, object] = {
     "truncate_label": 10,
     "margin": 8,
     "margin_right": 28,  # the last x label is centred on the plot's edge
+    "print_values": False,  # side by side at this width they overlap; the table has them
 }
 
 
