@@ -109,6 +109,18 @@ def test_mixed_scripts_read_in_their_own_direction_and_the_toolbar_covers_nothin
         kofi.page.press("#chat-input", "Enter")
         kofi.message(text[:10]).wait_for(timeout=TIMEOUT)
     arabic = kofi.message("مرحبا")
+
+    # The hover toolbar stays inside the message it belongs to.
+    arabic.hover()
+    tools = arabic.locator(".chat-tools")
+    tools.locator("button").first.wait_for(state="visible")
+    box, own = tools.bounding_box(), arabic.bounding_box()
+    assert box
+    assert own
+    assert box["y"] >= own["y"] - 0.5
+    assert box["y"] + box["height"] <= own["y"] + own["height"] + 0.5
+
+    # Each message reads in its own script's direction.
     direction = "node => getComputedStyle(node).direction"
     assert arabic.locator(".chat-body").evaluate(direction) == "rtl"
     assert kofi.message("First things").locator(".chat-body").evaluate(direction) == "ltr"
@@ -122,16 +134,6 @@ def test_mixed_scripts_read_in_their_own_direction_and_the_toolbar_covers_nothin
     kofi.message("Thanks!").wait_for(timeout=TIMEOUT)
     quoted = kofi.message("Thanks!").locator(".chat-quote span[dir=auto]").last
     assert quoted.evaluate(direction) == "rtl"
-
-    # The hover toolbar stays inside the message it belongs to.
-    arabic.hover()
-    tools = arabic.locator(".chat-tools")
-    tools.locator("button").first.wait_for(state="visible")
-    box, own = tools.bounding_box(), arabic.bounding_box()
-    assert box
-    assert own
-    assert box["y"] >= own["y"] - 0.5
-    assert box["y"] + box["height"] <= own["y"] + own["height"] + 0.5
     _close(kofi)
 
 
@@ -154,7 +156,7 @@ def test_a_long_unbroken_reason_wraps_inside_the_audit_table(chromium, daphne_se
         wrap = admin.page.locator(".table-wrap").first
         sizes = wrap.evaluate(
             """w => ({table: w.scrollWidth, room: w.clientWidth, page: document.documentElement.scrollWidth,
-                     reason: w.querySelector('.audit-reason').getBoundingClientRect().width})"""
+              reason: w.querySelector('tr.audit-entry td:last-child').getBoundingClientRect().width})"""
         )
         assert sizes["page"] <= viewport["width"], sizes  # the page itself never scrolls sideways
         assert sizes["reason"] <= sizes["room"], sizes  # the reason wraps within what the reader sees
