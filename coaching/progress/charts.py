@@ -5,12 +5,17 @@ out (`js=[]`, and its inline config script and hidden tooltip box are filtered a
 and text only. Its one <style> gets the page's CSP nonce in the template (the `style_nonce` filter, for
 charts and sparklines alike).
 Titles and labels are translated in the reader's language.
+
+Each chart is drawn twice: wide for a desktop column and narrow for a phone (`PHONE`: fewer x labels, one
+legend column), so its text is never scaled down to a few pixels; the page's CSS shows the one that fits.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pygal
@@ -25,6 +30,21 @@ MAX_SERIES = 12  # more lines than this is noise; the table still lists everythi
 
 PALETTE = ("#2f6f5e", "#c2571a", "#3b5bdb", "#9c36b5", "#2b8a3e", "#0b7285", "#5c940d", "#862e9c")
 GOAL_COLOUR = "#b42318"
+FONT_SIZE = 14
+LEGEND_COLUMNS = 3
+
+# What changes for the phone drawing: a 360-unit-wide SVG fills a 390 px phone's column at about 0.9 scale,
+# so 14-unit text shows at 12-13 px; at most four x labels fit that width.
+PHONE: dict[str, object] = {
+    "width": 360,
+    "legend_at_bottom_columns": 1,
+    "x_labels_major_count": 4,
+    "show_minor_x_labels": False,
+    "truncate_label": 10,
+    "margin": 8,
+    "margin_right": 28,  # the last x label is centred on the plot's edge
+    "print_values": False,  # side by side at this width they overlap; the table has them
+}
 
 
 def _style(colours: Sequence[str] = PALETTE) -> Style:
@@ -35,11 +55,16 @@ def _style(colours: Sequence[str] = PALETTE) -> Style:
         foreground_strong="#1f2328",
         foreground_subtle="#5b616b",
         font_family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
-        label_font_size=13,
-        major_label_font_size=13,
-        value_font_size=12,
-        legend_font_size=13,
-        tooltip_font_size=13,
+        label_font_size=FONT_SIZE,
+        major_label_font_size=FONT_SIZE,
+        value_font_size=FONT_SIZE - 1,
+        legend_font_size=FONT_SIZE,
+        tooltip_font_size=FONT_SIZE,
+        # Faint dotted guides, so the dashed goal line stands out from them.
+        guide_stroke_color="#c9ced6",
+        major_guide_stroke_color="#c9ced6",
+        guide_stroke_dasharray="2,4",
+        major_guide_stroke_dasharray="2,4",
         colors=tuple(colours),
         opacity=".85",
         opacity_hover="1",
@@ -65,6 +90,7 @@ class Chart:
     key: str
     title: str
     svg: SafeString
+    phone_svg: SafeString
     table: Table
     note: str = ""
 
@@ -89,6 +115,11 @@ def _without_scripts(root: Any) -> Any:
     return root
 
 
+def legend_rows(series: int, *, columns: int = LEGEND_COLUMNS) -> int:
+    """How many rows a legend of `series` entries takes at the bottom of a chart."""
+    return -(-series // columns)
+
+
 def _config(**extra: object) -> dict[str, object]:
     base: dict[str, object] = {
         "style": STYLE,
@@ -97,10 +128,12 @@ def _config(**extra: object) -> dict[str, object]:
         "width": 800,
         "height": 320,
         "legend_at_bottom": True,
-        "legend_at_bottom_columns": 3,
+        "legend_at_bottom_columns": LEGEND_COLUMNS,
         "truncate_legend": 40,
         "truncate_label": 12,
         "margin": 16,
+        # pygal places the last legend row's baseline on the edge; room for its descenders and a gap.
+        "margin_bottom": 16 + FONT_SIZE,
         "no_data_text": _("No data yet"),
         "show_y_guides": True,
     }
@@ -108,10 +141,20 @@ def _config(**extra: object) -> dict[str, object]:
     return base
 
 
-def _render(chart: pygal.graph.graph.Graph) -> SafeString:
+def _render(chart: pygal.graph.graph.Graph, **phone: object) -> tuple[SafeString, SafeString]:
+    """The chart's wide and phone SVGs; `phone` adds to `PHONE` (a taller phone drawing for its legend)."""
     chart.add_xml_filter(_without_scripts)
     # pygal builds the SVG with an XML serializer, which escapes every text node and attribute.
-    return mark_safe(chart.render(is_unicode=True))  # noqa: S308
+    wide = mark_safe(chart.render(is_unicode=True))  # noqa: S308
+    narrow = mark_safe(chart.render(is_unicode=True, **{**PHONE, **phone}))  # noqa: S308
+    return wide, narrow
+
+
+def _drawings(chart: pygal.graph.graph.Graph) -> dict[str, SafeString]:
+    # The phone's legend has a row per series: make room for them under a plot of the usual height.
+    legend = len(chart.raw_series) if chart.config.show_legend else 0
+    wide, narrow = _render(chart, height=280 + 26 * legend)
+    return {"svg": wide, "phone_svg": narrow}
 
 
 def number(value: float | None, *, unit: str = "") -> str:
@@ -150,7 +193,7 @@ def goal_scores(*, weeks: Sequence[str], goals: Sequence[tuple[str, Sequence[int
     return Chart(
         key="goal-scores",
         title=title,
-        svg=_render(chart),
+        **_drawings(chart),
         table=Table(
             caption=title,
             columns=[_("Week"), *(t for t, _s in goals)],
@@ -168,7 +211,7 @@ def member_attendance(*, sessions: Sequence[tuple[str, str, bool, int, float]]) 
     return Chart(
         key="attendance",
         title=title,
-        svg=_render(chart),
+        **_drawings(chart),
         table=Table(
             caption=title,
             columns=[_("Session"), _("Date"), _("Present"), _("Minutes present"), _("Time present")],
@@ -209,7 +252,7 @@ def commitment_states(*, counts: dict[str, int]) -> Chart:
     return Chart(
         key="commitments",
         title=title,
-        svg=_render(chart),
+        **_drawings(chart),
         table=Table(
             caption=title,
             columns=[_("State"), _("Commitments")],
@@ -239,7 +282,7 @@ def circle_scores(*, weeks: Sequence[str], averages: Sequence[float | None]) -> 
     return Chart(
         key="circle-scores",
         title=title,
-        svg=_render(chart),
+        **_drawings(chart),
         table=Table(
             caption=title,
             columns=[_("Week"), _("Mean score")],
@@ -258,7 +301,7 @@ def circle_attendance(*, sessions: Sequence[tuple[str, str, int, int, float | No
     return Chart(
         key="circle-attendance",
         title=title,
-        svg=_render(chart),
+        **_drawings(chart),
         table=Table(
             caption=title,
             columns=[
@@ -296,7 +339,7 @@ def circle_health(*, circles: Sequence[tuple[str, float | None, float | None, fl
     return Chart(
         key="circle-health",
         title=title,
-        svg=_render(chart),
+        **_drawings(chart),
         note=note,
         table=Table(
             caption=title,
@@ -316,7 +359,7 @@ def weekly_attendance(*, weeks: Sequence[str], rates: Sequence[metrics.Attendanc
     return Chart(
         key="weekly-attendance",
         title=title,
-        svg=_render(chart),
+        **_drawings(chart),
         table=Table(
             caption=title,
             columns=[_("Week"), _("Came"), _("Expected"), _("Members who came"), _("Time present")],
@@ -339,10 +382,9 @@ def response_times(
     shown = coaches[:MAX_SERIES]
     # The goal line is the last series; give it the warning colour whatever the number of coaches.
     colours = [PALETTE[i % len(PALETTE)] for i in range(len(shown))] + [GOAL_COLOUR]
-    legend_rows = -(-(len(shown) + 1) // 3)
     chart = pygal.Line(
         **_config(
-            height=300 + 24 * legend_rows,
+            height=300 + 26 * legend_rows(len(shown) + 1),
             style=_style(colours),
             allow_interruptions=True,
             include_x_axis=True,
@@ -352,12 +394,14 @@ def response_times(
     chart.x_labels = list(weeks)
     for name, stats in shown:
         chart.add(name, [s.median_minutes if s else None for s in stats])
+    goal_name = _("Goal: %(minutes)d minutes") % {"minutes": goal}
     chart.add(
-        _("Goal: %(minutes)d minutes") % {"minutes": goal},
+        goal_name,
         [goal] * len(weeks),
-        stroke_style={"dasharray": "6, 4", "width": 2},
+        stroke_style={"dasharray": "12, 6", "width": 3},
         show_dots=False,
     )
+    chart.add_xml_filter(partial(_mark_goal_line, serie=len(shown), text=goal_name))
     title = _("Coach response time (median, minutes)")
     rows = []
     for name, stats in coaches:
@@ -377,7 +421,7 @@ def response_times(
     return Chart(
         key=key,
         title=title,
-        svg=_render(chart),
+        **_drawings(chart),
         table=Table(
             caption=title,
             columns=[
@@ -392,6 +436,34 @@ def response_times(
             rows=rows,
         ),
     )
+
+
+def _mark_goal_line(root: Any, *, serie: int, text: str) -> Any:
+    """Draw series `serie` (the goal) thick and whole, and write `text` above its start in its colour.
+
+    pygal puts a series' stroke width on its group, where each line's own `.reactive` width overrides it;
+    a rule for the line itself wins.
+    """
+    for style in root.iter():
+        if str(style.tag).endswith("style") and style.text:
+            style.text += f"#{root.get('id')} .serie-{serie} .line{{stroke-width:3;stroke-opacity:1}}"
+            break
+    for group in root.iter():
+        if group.get("class", "").split()[:2] != ["series", f"serie-{serie}"]:
+            continue
+        for path in group:
+            points = re.findall(r"-?\d+(?:\.\d+)?", path.get("d", ""))
+            if str(path.tag).endswith("path") and len(points) >= 2:
+                label = group.makeelement("text", {"class": "goal-label"})
+                group.append(label)
+                label.set("x", str(float(points[0]) + 4))
+                label.set("y", str(float(points[1]) - 6))
+                label.set("fill", GOAL_COLOUR)
+                label.set("stroke", "none")
+                label.set("font-weight", "600")
+                label.text = text
+                return root
+    return root
 
 
 def _minutes_formatter(value: float | None) -> str:

@@ -24,12 +24,13 @@ from coaching.progress.selectors import (
 
 
 def week_name(monday: dt.date) -> str:
-    """A week as a chart label: its Monday, e.g. "3 Nov"."""
-    return formats.date_format(monday, "j M")
+    """A week as a chart label: its Monday in the reader's language, e.g. "3 Nov", "3 nov"."""
+    return formats.date_format(monday, "CHART_WEEK_FORMAT")
 
 
-def _day(moment: dt.datetime, zone: ZoneInfo) -> str:
-    return formats.date_format(moment.astimezone(zone), "D j M")
+def day_name(moment: dt.datetime, zone: ZoneInfo) -> str:
+    """A session as a chart label: its day on the reader's clock, e.g. "Tue 1 Dec", "mar 1 dic"."""
+    return formats.date_format(moment.astimezone(zone), "CHART_DAY_FORMAT")
 
 
 def member_charts(progress: MemberProgress, *, zone: ZoneInfo) -> dict[str, charts.Chart]:
@@ -42,7 +43,7 @@ def member_charts(progress: MemberProgress, *, zone: ZoneInfo) -> dict[str, char
         "attendance": charts.member_attendance(
             sessions=[
                 (
-                    _day(a.session.starts_at, zone),
+                    day_name(a.session.starts_at, zone),
                     formats.date_format(a.session.starts_at.astimezone(zone), "Y-m-d H:i"),
                     a.present,
                     a.minutes_present,
@@ -83,7 +84,7 @@ def circle_view(
             "attendance": charts.circle_attendance(
                 sessions=[
                     (
-                        _day(s.session.starts_at, zone),
+                        day_name(s.session.starts_at, zone),
                         formats.date_format(s.session.starts_at.astimezone(zone), "Y-m-d H:i"),
                         s.rate.attended,
                         s.rate.expected,

@@ -182,11 +182,23 @@
     ui.scroller.scrollTop = ui.scroller.scrollHeight;
   };
 
+  // A quote shows what the message says, not how it was typed: the text of its first block of rendered
+  // (sanitised) HTML, so "**bold**" quotes as "bold". A template's content is inert: nothing loads or runs.
   function firstLine(message) {
     if (message.deleted) return t("deleted");
     if (message.hidden) return t("hidden");
-    const line = (message.body || "").split("\n").find((l) => l.trim()) || "";
+    const rendered = document.createElement("template");
+    rendered.innerHTML = message.html || "";
+    const blocks = Array.from(rendered.content.childNodes, (node) => node.textContent.replace(/\s+/g, " ").trim());
+    const line = blocks.find((text) => text) || "";
     return line.length > 120 ? `${line.slice(0, 119)}…` : line;
+  }
+
+  // User text in any script: the browser picks each piece's direction from its first strong letter.
+  function userText(tag, className, text) {
+    const node = el(tag, className, text);
+    node.dir = "auto";
+    return node;
   }
 
   function quoteNode(replyId) {
@@ -197,7 +209,7 @@
     mark.setAttribute("aria-hidden", "true");
     quote.append(mark);
     if (quoted) {
-      quote.append(el("strong", "", quoted.author.display_name), document.createTextNode(" "), el("span", "", firstLine(quoted)));
+      quote.append(userText("strong", "", quoted.author.display_name), document.createTextNode(" "), userText("span", "", firstLine(quoted)));
       quote.addEventListener("click", (event) => {
         event.preventDefault();
         const target = nodes.get(quoted.id);
@@ -244,7 +256,7 @@
     if (message.hidden) li.classList.add("chat-hidden");
 
     const meta = el("div", "chat-meta");
-    meta.append(el("span", "chat-author", message.author.display_name));
+    meta.append(userText("span", "chat-author", message.author.display_name));
     if ((people.get(message.author.id) || {}).coach) meta.append(el("span", "badge", t("coach")));
     const time = el("time", "chat-time");
     const shown = shownTime(message.created_at);
@@ -265,7 +277,7 @@
     } else if (message.hidden) {
       li.append(el("p", "chat-tombstone", t("hidden")));
     } else {
-      const body = el("div", "chat-body");
+      const body = userText("div", "chat-body");
       body.innerHTML = message.html; // sanitised by bleach when stored; never the raw body
       body.querySelectorAll("a[href]").forEach((link) => {
         link.target = "_blank"; // following a link must not close the conversation (and its socket)
@@ -577,7 +589,7 @@
 
   function announce(message) {
     if (message.author.id === me.id || message.deleted || message.hidden) return;
-    const text = (message.body || "").slice(0, 200);
+    const text = firstLine(message);
     ui.announcer.textContent = t("new_message_from", { name: message.author.display_name, text });
   }
 
@@ -665,11 +677,11 @@
     li.replaceChildren();
     li.className = `chat-msg chat-mine chat-pending${item.error && !item.waiting ? " chat-failed" : ""}`;
     const meta = el("div", "chat-meta");
-    meta.append(el("span", "chat-author", me.name));
+    meta.append(userText("span", "chat-author", me.name));
     meta.append(el("span", "chat-state", item.error && !item.waiting ? t("not_sent") : t("sending")));
     li.append(meta);
     if (item.reply_to) li.append(quoteNode(item.reply_to));
-    if (item.body) li.append(el("div", "chat-body chat-plain", item.body)); // plain text until the server renders it
+    if (item.body) li.append(userText("div", "chat-body chat-plain", item.body)); // plain until the server renders it
     if (item.files && item.files.length) {
       const box = el("div", "chat-files");
       for (const file of item.files) box.append(el("span", "chat-file", file.name));
@@ -1353,13 +1365,11 @@
       }),
     );
     ui.mentions.hidden = false;
-    ui.input.setAttribute("aria-expanded", "true");
     ui.input.setAttribute("aria-activedescendant", `chat-mention-${active}`);
   }
 
   function closeMentions() {
     ui.mentions.hidden = true;
-    ui.input.setAttribute("aria-expanded", "false");
     ui.input.removeAttribute("aria-activedescendant");
     active = 0;
   }
@@ -1642,7 +1652,7 @@
 
   function quoted(message) {
     const quote = el("blockquote", "chat-dialog-quote");
-    quote.append(el("strong", "", message.author.display_name), document.createTextNode(" "), el("span", "", firstLine(message)));
+    quote.append(userText("strong", "", message.author.display_name), document.createTextNode(" "), userText("span", "", firstLine(message)));
     return quote;
   }
 
@@ -1768,7 +1778,6 @@
   const firstUnread = initial.find((m) => m.seq > readSeq && m.author.id !== me.id);
   if (firstUnread || (initial.length && initial[0].seq > readSeq + 1 && readSeq < config.lastSeq)) {
     divider = el("li", "chat-divider");
-    divider.setAttribute("role", "separator");
     divider.append(el("span", "", t("new_messages")));
     dividerKey = readSeq + 0.5;
     ui.log.append(divider);

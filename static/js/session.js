@@ -50,6 +50,7 @@
     mediaText: $("session-media-text"),
     mediaRetry: $("session-media-retry"),
     notice: $("session-notice"),
+    announcer: $("session-announcer"),
     play: $("session-play"),
     error: $("session-error"),
     raise: $("hand-raise"),
@@ -272,7 +273,28 @@
   }
 
   // ---------------------------------------------------------------- state and rendering
+  // What changed on the stage since the last state, as short sentences for the live region. The first state
+  // of a page (or after a reconnect with nothing shown yet) is the page itself, not news.
+  function announceChanges(before, after) {
+    if (!before || !before.status) return;
+    const was = { stage: (before.stage || []).map(Number), hands: (before.hands || []).map(Number) };
+    const said = [];
+    if (before.status !== after.status && after.status === "live") said.push(t("announce_live"));
+    if (before.status !== after.status && after.status === "ended") said.push(t("announce_ended"));
+    for (const id of after.stage) {
+      if (!was.stage.includes(id)) said.push(id === me.id ? t("announce_you_on_stage") : t("announce_on_stage", { name: nameOf(id) }));
+    }
+    for (const id of was.stage) {
+      if (!after.stage.includes(id)) said.push(id === me.id ? t("announce_you_off_stage") : t("announce_off_stage", { name: nameOf(id) }));
+    }
+    for (const id of after.hands) {
+      if (!was.hands.includes(id) && id !== me.id) said.push(t("announce_hand", { name: nameOf(id) }));
+    }
+    if (said.length) ui.announcer.textContent = said.join(" ");
+  }
+
   function applyState(frame) {
+    const before = state;
     state = {
       status: frame.status,
       stage: (frame.stage || []).map(Number),
@@ -295,6 +317,7 @@
     renderGrid();
     syncStage();
     renderControls();
+    announceChanges(before, state);
   }
 
   // What someone on stage sends, as they reported it; someone not listed counts as mic and camera on.

@@ -30,8 +30,8 @@ class Person(pages.Person):
     def chart(self, key: str) -> tuple[list[str], list[list[str]]]:
         """A chart's drawn values (pygal's per-point labels) and its table's rows, as the page has them."""
         figure = self.page.locator(f"#chart-{key}")
-        assert figure.locator("svg.pygal-chart").count() == 1, key
-        drawn = figure.locator("svg desc.value").all_text_contents()
+        assert figure.locator(".chart-wide svg.pygal-chart").count() == 1, key
+        drawn = figure.locator(".chart-wide svg desc.value").all_text_contents()
         rows = [
             [cell.strip() for cell in row.locator("th, td").all_inner_texts()]
             for row in figure.locator("table tbody tr").all()
@@ -110,7 +110,7 @@ def test_each_dashboard_draws_its_charts_with_the_numbers_of_its_tables(people, 
     ]
     assert drawn == ["1", "0", "0", "1", "1"]
     # Each state keeps its colour without a style="" attribute (the CSP refuses those): kept on time is green.
-    kept = kofi.page.locator("#chart-commitments svg g.bar rect").first
+    kept = kofi.page.locator("#chart-commitments .chart-wide svg g.bar rect").first
     assert kept.evaluate("rect => getComputedStyle(rect).fill") == "rgb(26, 127, 55)"
     assert kofi.page.locator("#commitments .commitment.is-overdue").count() == 1
     kofi.shot("progress-member-kofi.png", full_page=True)
@@ -132,7 +132,8 @@ def test_each_dashboard_draws_its_charts_with_the_numbers_of_its_tables(people, 
     medians = [f"{row[3]} min" for row in rows]
     assert medians
     assert set(medians) <= set(drawn)
-    legend = " ".join(amani.page.locator("#chart-response-times svg .legends text").all_text_contents())
+    legend = amani.page.locator("#chart-response-times .chart-wide svg .legends text").all_text_contents()
+    legend = " ".join(legend)
     assert "Goal: 90 minutes" in legend
     assert "Amani Wanjiru" in legend
     amani.shot("progress-circle-amani.png", full_page=True)
@@ -209,3 +210,50 @@ def test_a_refused_goal_stays_open_with_what_was_typed_and_the_error_focused(
     finally:
         kofi.context.close()
     assert kofi.errors == []
+
+
+# Each text of the drawn charts as the reader sees it: its rendered height, and whether its SVG holds it.
+CHART_TEXTS = """() => [...document.querySelectorAll('.chart-svg')]
+  .filter((drawing) => drawing.offsetParent !== null)
+  .flatMap((drawing) => {
+    const svg = drawing.querySelector('svg').getBoundingClientRect();
+    return [...drawing.querySelectorAll('text')].filter((t) => t.textContent.trim()).map((t) => {
+      const box = t.getBoundingClientRect();
+      return {text: t.textContent.trim(), height: box.height, legend: !!t.closest('.legends'),
+              inside: box.top >= svg.top - 0.5 && box.bottom <= svg.bottom + 0.5
+                && box.left >= svg.left - 0.5 && box.right <= svg.right + 0.5};
+    });
+  })"""
+
+
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, DESKTOP], ids=["phone", "desktop"])
+def test_charts_text_is_readable_whole_and_the_goal_line_is_named(
+    chromium, daphne_server, demo_progress, viewport
+):
+    from circles.models import Circle
+
+    harambee = Circle.objects.get(name="Harambee")
+    amani = Person(
+        chromium, daphne_server, "amani.coach", demo_progress["password"], viewport=viewport, timeout=TIMEOUT
+    )
+    amani.go(f"/circles/{harambee.pk}/progress/")
+    texts = amani.page.evaluate(CHART_TEXTS)
+    assert texts
+    small = [t for t in texts if t["height"] < 11]
+    assert not small, f"text under 11 px: {small[:5]}"
+    cut = [t["text"] for t in texts if not t["inside"]]
+    assert not cut, f"text cut off at the chart's edge: {cut}"
+    assert {"Amani Wanjiru", "Goal: 90 minutes"} <= {t["text"] for t in texts if t["legend"]}
+    # The goal line is named on the plot, and drawn thicker than the guides, in its own dash.
+    drawing = amani.page.locator("#chart-response-times .chart-svg:visible")
+    assert drawing.locator("text.goal-label").text_content() == "Goal: 90 minutes"
+    goal = drawing.locator("g.serie-1 path.line")
+    guide = drawing.locator("path.guide.line").first
+    style = "(p) => { const s = getComputedStyle(p); return [s.strokeWidth, s.strokeDasharray, s.stroke]; }"
+    goal_width, goal_dash, goal_colour = goal.evaluate(style)
+    guide_width, guide_dash, guide_colour = guide.evaluate(style)
+    assert float(goal_width.removesuffix("px")) >= 3 > float(guide_width.removesuffix("px"))
+    assert goal_dash != guide_dash
+    assert goal_colour != guide_colour
+    amani.context.close()
+    assert amani.errors == []

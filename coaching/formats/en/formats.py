@@ -8,3 +8,7 @@ TIME_FORMAT = "H:i"
 MONTH_DAY_FORMAT = "j F"
 YEAR_MONTH_FORMAT = "F Y"
 FIRST_DAY_OF_WEEK = 1  # Monday, as the programme's weeks are counted
+
+# Chart axes (coaching/progress/pages.py): a week by its Monday, a session by its day.
+CHART_WEEK_FORMAT = "j M"  # 12 Oct
+CHART_DAY_FORMAT = "D j M"  # Tue 1 Dec

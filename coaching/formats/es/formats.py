@@ -8,3 +8,7 @@ TIME_FORMAT = "H:i"
 MONTH_DAY_FORMAT = r"j \d\e F"
 YEAR_MONTH_FORMAT = r"F \d\e Y"
 FIRST_DAY_OF_WEEK = 1
+
+# Chart axes (coaching/progress/pages.py): lower-case months as Spanish writes them, like the weekdays.
+CHART_WEEK_FORMAT = "j b"  # 12 oct
+CHART_DAY_FORMAT = "D j b"  # mar 1 dic
