@@ -69,7 +69,7 @@ def test_notes_are_sanitised(place):
     )
     page = signed_in(place.kofi).get(library_url(place)).content.decode()
     notes_html = re.search(
-        r'<div class="message-html library-notes" id="circle-notes">(.*?)</div>', page, re.S
+        r'<div class="message-html library-notes" id="circle-notes"[^>]*>(.*?)</div>', page, re.S
     )
     assert notes_html
     assert "<script" not in notes_html.group(1)
