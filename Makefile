@@ -46,8 +46,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
+# Two workers (pytest-xdist), each with its own test database, Redis prefix, Janus and servers; a test file
+# stays on one worker, so its browser and seeded data are made once. PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 2
 pytest: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Refresh the Spanish catalogue after adding strings (needs GNU gettext), then translate the new entries.
 messages: install

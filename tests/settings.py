@@ -20,7 +20,9 @@ SECURE_HSTS_SECONDS = 0
 # Attachments of tests (and of the daphne a browser test starts) apart from the development files.
 STORAGES["attachments"] = {
     "BACKEND": "django.core.files.storage.FileSystemStorage",
-    "OPTIONS": {"location": VAR_DIR / "test-media"},
+    # One folder per pytest-xdist worker (the servers a worker starts inherit its name), so a test that
+    # looks at the folder never sees another worker's files.
+    "OPTIONS": {"location": VAR_DIR / f"test-media{os.environ.get('PYTEST_XDIST_WORKER', '')}"},
 }
 STORAGES["avatars"] = {
     "BACKEND": "django.core.files.storage.FileSystemStorage",

@@ -47,8 +47,8 @@ def test_it_groups_time_zones_by_country_with_the_iana_id_as_value():
     assert ("Atlantic/Canary", "Canarias (España)") in groups["España"]
     # No legacy aliases, and UTC is offered last.
     assert all(zone != "US/Eastern" for choices in groups.values() for zone, _label in choices)
-    assert list(groups)[-1] == "Other"
-    assert groups["Other"] == [("UTC", "Coordinated Universal Time (UTC)")]
+    assert list(groups)[-1] == "Otros"
+    assert groups["Otros"] == [("UTC", "Tiempo universal coordinado (UTC)")]
 
 
 def test_it_keeps_a_persons_legacy_zone_in_the_choices():

@@ -30,7 +30,7 @@ def cannot_sign_in(chromium: Any, base_url: str, username: str, password: str) -
     page = context.new_page()
     pages.sign_in(page, base_url, username, password, expect_home=False)
     page.wait_for_selector(".form-errors", timeout=TIMEOUT)
-    assert "correct username and password" in page.inner_text(".form-errors")
+    assert "username and password don’t match" in page.inner_text(".form-errors")
     assert page.url.endswith("/accounts/login/")
     context.close()
 
