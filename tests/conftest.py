@@ -381,6 +381,7 @@ def chromium() -> Iterator[WatchedBrowser]:
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are still sync.
+    # Only while this module's browser runs: a later test (in the same xdist worker) must not inherit it.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -400,6 +401,7 @@ def chromium() -> Iterator[WatchedBrowser]:
         )
         yield WatchedBrowser(browser)
         browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture

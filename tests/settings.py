@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-that-is-long-enough-for-django-checks-0123")
-os.environ.setdefault("CHANNEL_LAYER_PREFIX", f"circles-test-{os.getpid()}")
+# Each pytest process its own Redis keyspace: every xdist worker (which would otherwise inherit the prefix
+# its parent set) gets one of its own; a server a test starts is handed its test process's prefix.
+if "TEST_SERVER_DATABASE_NAME" not in os.environ:
+    os.environ["CHANNEL_LAYER_PREFIX"] = f"circles-test-{os.getpid()}"
 
 from coaching.settings import *  # noqa: F403
 from coaching.settings import DATABASES, HUEY, STATIC_ROOT, STORAGES, VAR_DIR, WEBPUSH_SERVICE_HOSTS
