@@ -23,8 +23,8 @@ from chat import attachments, selectors
 from chat.api_views import _error, _refusal, _room, _signed_in
 from chat.models import Attachment, attachment_storage
 from coaching.lib.errors import ChatError, NoAccess
+from coaching.lib.files import untrusted_file
 
-FILE_CSP = "default-src 'none'; sandbox"
 INLINE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif", "application/pdf")
 MULTIPART_SLACK = 64 * 1024  # the form's boundaries and headers around the file
 UPLOAD_STATUS = {"too_long": 413, "quota": 413, "invalid_file": 400}
@@ -61,13 +61,7 @@ def thread_upload(request: HttpRequest, thread_id: int) -> JsonResponse:
 
 
 def _secure(response: HttpResponseBase) -> HttpResponseBase:
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = FILE_CSP
-    response["Cross-Origin-Resource-Policy"] = "same-origin"
-    response["Referrer-Policy"] = "no-referrer"
-    # The person's own browser may keep it briefly; shared caches never.
-    response["Cache-Control"] = "private, max-age=300"
-    return response
+    return untrusted_file(response, max_age=300)
 
 
 def _signed_url(storage: Storage, name: str, *, content_type: str, disposition: str) -> str:

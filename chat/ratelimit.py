@@ -46,7 +46,6 @@ def _local_counts(keys: list[str], window_suffix: str) -> list[int]:
 class Tally:
     """A batch's counts to make: one key per send, in order, all in the window starting at `start`."""
 
-    senders: list[tuple[int, int]]
     keys: list[str]
     window: int
     start: int
@@ -60,7 +59,7 @@ def tally(senders: Sequence[tuple[int, int]]) -> Tally:
     start = int(now // window) * window
     prefix = settings.CHANNEL_LAYER_PREFIX
     keys = [f"{prefix}:rate:{room_id}:{user_id}:{start}" for user_id, room_id in senders]
-    return Tally(list(senders), keys, window, start, now)
+    return Tally(keys, window, start, now)
 
 
 def queue_counts(pipe: Any, counts: Tally) -> None:
@@ -73,6 +72,11 @@ def queue_counts(pipe: Any, counts: Tally) -> None:
 def waits_from(counts: Tally, replies: Sequence[Any]) -> list[int | None]:
     """Per send, None within the limit or the seconds to wait, from its pipeline replies."""
     return _waits(counts, [int(count) for count in replies[::2]])
+
+
+def waits_in_cache(counts: Tally) -> list[int | None]:
+    """The same without Redis configured: counted in Django's cache."""
+    return _waits(counts, [_cache_count(key, counts.window) for key in counts.keys])
 
 
 def waits_counted_here(counts: Tally) -> list[int | None]:
@@ -90,7 +94,7 @@ def retry_after_many(*, senders: Sequence[tuple[int, int]]) -> list[int | None]:
     counts = tally(senders)
     client = lib_redis.sync_client()
     if client is None:
-        return _waits(counts, [_cache_count(key, counts.window) for key in counts.keys])
+        return waits_in_cache(counts)
     pipe = client.pipeline(transaction=False)  # a single round trip for a whole batch
     queue_counts(pipe, counts)
     try:

@@ -46,7 +46,7 @@ def test_it_walks_the_invitee_through_profile_charter_people_and_notifications_t
     assert 'name="ui_language"' not in page  # only what a circle needs to know
     refused = client.post(reverse("first_run_profile"), {"display_name": "", "timezone": "Europe/Madrid"})
     assert refused.status_code == 400
-    assert "Fill in “" in refused.content.decode()  # the missing field, named
+    assert "Fill in “Display name”." in refused.content.decode()
 
     saved = client.post(
         reverse("first_run_profile"),
