@@ -10,6 +10,8 @@ Prints, as medians over the repeats, in RTTs:
   measured from the navigation's start); target at most 6.
 - **after a drop**: every connection through the proxy cut, grace (not behind the proxy) sends a
   message at once; until kofi's page holds it; target at most 2 RTT plus the TCP handshake (3).
+- **delivery**: kofi sends on his open socket, until the room's broadcast of it is on his page (the
+  acknowledgement: a send is acknowledged by its broadcast); target at most 1.1.
 Writes var/bench-distance.json.
 """
 
@@ -37,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "circles-demo"  # noqa: S105 (the demo's published password)
 TARGET_OPEN_RTT = 6.0
 TARGET_DROP_RTT = 3.0  # 2 RTT plus the TCP handshake's
+TARGET_DELIVERY_RTT = 1.1
 
 
 def log(text: str) -> None:
@@ -175,6 +178,7 @@ def measure(proxy: DelayProxy, base_near: str, circle_id: int, repeats: int) -> 
     base_far = f"http://127.0.0.1:{proxy.port}"
     opens: list[float] = []
     drops: list[float] = []
+    deliveries: list[float] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
         kofi = browser.new_context().new_page()
@@ -195,9 +199,18 @@ def measure(proxy: DelayProxy, base_near: str, circle_id: int, repeats: int) -> 
             grace.evaluate(SEND, f"while you were away {n}")
             held = kofi.wait_for_function(HOLDS, arg=target, timeout=60_000, polling="raf")
             drops.append(float(held.json_value()) - started)
-            log(f"repeat {n + 1}: open {opens[-1]:.0f} ms, after a drop {drops[-1]:.0f} ms")
+            kofi.wait_for_function(CAUGHT_UP, timeout=60_000)
+            target = int(kofi.evaluate("() => window.circlesChat.contiguousSeq")) + 1
+            started = float(kofi.evaluate("() => performance.now()"))
+            kofi.evaluate(SEND, f"from far away {n}")
+            held = kofi.wait_for_function(HOLDS, arg=target, timeout=60_000, polling="raf")
+            deliveries.append(float(held.json_value()) - started)
+            log(
+                f"repeat {n + 1}: open {opens[-1]:.0f} ms, after a drop {drops[-1]:.0f} ms, "
+                f"delivery {deliveries[-1]:.0f} ms"
+            )
         browser.close()
-    return {"open_ms": opens, "drop_ms": drops}
+    return {"open_ms": opens, "drop_ms": drops, "delivery_ms": deliveries}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -240,6 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rtt = args.rtt_ms
     open_rtt = statistics.median(result["open_ms"]) / rtt
     drop_rtt = statistics.median(result["drop_ms"]) / rtt
+    delivery_rtt = statistics.median(result["delivery_ms"]) / rtt
     report = {
         "command": "python -m bench.distance " + " ".join(sys.argv[1:] if argv is None else argv),
         "server": args.server,
@@ -247,6 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         **result,
         "open_rtt": round(open_rtt, 2),
         "drop_rtt": round(drop_rtt, 2),
+        "delivery_rtt": round(delivery_rtt, 2),
     }
     args.output.write_text(json.dumps(report, indent=1))
     print(f"| measure ({args.server}, RTT {rtt:.0f} ms, median of {args.repeats}) | RTTs | target | met |")
@@ -254,6 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for what, value, target in (
         ("open a circle until the chat is caught up", open_rtt, TARGET_OPEN_RTT),
         ("after a drop, until a message sent meanwhile is shown", drop_rtt, TARGET_DROP_RTT),
+        ("delivery: a send until its broadcast is on the sender's page", delivery_rtt, TARGET_DELIVERY_RTT),
     ):
         print(f"| {what} | {value:.1f} | <= {target:g} | {'yes' if value <= target else 'no'} |")
     return 0

@@ -6,6 +6,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
 from django.utils.translation import gettext as _
 
@@ -45,6 +46,15 @@ def _int(frame: dict[str, Any], name: str, *, required: bool = True, minimum: in
             _("“%(field)s” must be a whole number of at least %(min)d.") % {"field": name, "min": minimum},
         )
     return value
+
+
+def url_after_seq(query_string: bytes) -> int | None:
+    """The socket URL's optional `after_seq` (a whole number ≥ 0); None when absent or anything else."""
+    # Not an error to answer: a client whose value is refused is sent `hello` without a replay and syncs.
+    values = parse_qs(query_string.decode("latin-1")).get("after_seq", [])
+    if len(values) != 1 or not values[0].isascii() or not values[0].isdigit() or len(values[0]) > 18:
+        return None
+    return int(values[0])
 
 
 def _str(frame: dict[str, Any], name: str) -> str:

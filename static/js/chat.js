@@ -822,13 +822,21 @@
     return send({ type: "sync", after_seq: afterSeq === undefined ? contiguous : afterSeq });
   }
 
+  function socketSettled() {
+    document.dispatchEvent(new Event("circles:socket-settled"));
+  }
+
   function connect() {
     clearTimeout(reconnectTimer);
     if (finalClose) return;
     if (socket && socket.readyState <= WebSocket.OPEN) return;
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const ws = new WebSocket(`${scheme}://${location.host}${config.socketPath}`);
+    // `after_seq`: the server replays what this page lacks right after `hello`, without waiting for a `sync`.
+    const ws = new WebSocket(`${scheme}://${location.host}${config.socketPath}?after_seq=${contiguous}`);
     socket = ws;
+    // The bell's socket (notifications.js) waits for this one: browsers open one socket to a host at a time.
+    ws.addEventListener("open", socketSettled);
+    ws.addEventListener("close", socketSettled);
     ready = false;
     syncing = false;
     syncAgain = false;
@@ -928,9 +936,11 @@
         startHeartbeat();
         syncing = false;
         // The page (or the last socket) holds every message up to `contiguous`, and the room's newer ones
-        // reach this socket live: a sync only when the room has gone further. A round trip saved on
-        // every open and reconnect, which is most of the wait for someone far away.
-        if (frame.last_seq > contiguous) requestSync();
+        // reach this socket live. When the room has gone further, the server is already replaying from the
+        // URL's `after_seq` (`replay_after`), or, from a server that does not, a sync is asked for. A round
+        // trip saved on every open and reconnect, which is most of the wait for someone far away.
+        if (Number.isInteger(frame.replay_after)) syncing = true; // its sync.done makes the page caught up
+        else if (frame.last_seq > contiguous) requestSync();
         else caughtUp();
         break;
       case "message.new":

@@ -33,5 +33,11 @@
       delay = Math.min(delay * 2, 30000);
     });
   }
-  connect();
+  // Browsers open one WebSocket to a host at a time (RFC 6455, 4.1): on a page with a chat or a session,
+  // whose socket the person is waiting for, the bell connects once that one has opened (or failed).
+  if (document.getElementById("chat-config") || document.getElementById("session-config")) {
+    document.addEventListener("circles:socket-settled", connect, { once: true });
+  } else {
+    connect();
+  }
 })();

@@ -140,6 +140,10 @@
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const ws = new WebSocket(`${scheme}://${location.host}${config.socketPath}`);
     socket = ws;
+    // The bell's socket (notifications.js) waits for this one: browsers open one socket to a host at a time.
+    const settled = () => document.dispatchEvent(new Event("circles:socket-settled"));
+    ws.addEventListener("open", settled);
+    ws.addEventListener("close", settled);
     setStatus(attempt ? "reconnecting" : "connecting", attempt ? t("reconnecting") : t("connecting"));
     ws.addEventListener("message", (event) => {
       if (ws !== socket) return;

@@ -163,6 +163,46 @@ async def test_sync_replays_what_was_missed_in_order_then_says_done(join, haramb
     assert await receive_type(grace, "sync.done") == {"type": "sync.done", "last_seq": 5}
 
 
+async def test_a_socket_that_names_its_last_seq_in_its_url_gets_what_it_lacks_without_asking(join, harambee):
+    kofi, _ = await join("kofi", harambee)
+    for i in range(5):
+        await send(kofi, f"m{i}")
+        await receive_type(kofi, "message.new")
+    grace, hello = await join("grace", f"{harambee}?after_seq=2")
+    assert (hello["last_seq"], hello["replay_after"]) == (5, 2)
+    replay = [await grace.receive_json_from() for _ in range(4)]
+    assert [f["message"]["body"] for f in replay[:3]] == ["m2", "m3", "m4"]
+    assert replay[3] == {"type": "sync.done", "last_seq": 5}
+    await send(kofi, "live")  # and then the room goes on live, once each
+    assert (await receive_type(grace, "message.new"))["message"]["seq"] == 6
+    assert [f for f in await drain(grace) if f["type"] == "message.new"] == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "after_seq=5",
+        "after_seq=9",
+        "after_seq=-1",
+        "after_seq=x",
+        "after_seq=1&after_seq=2",
+        "after_seq=%EF%BC%91",
+        "other=1",
+    ],
+)
+async def test_nothing_is_replayed_unasked_when_the_url_holds_everything_or_no_whole_number(
+    join, harambee, query
+):
+    kofi, _ = await join("kofi", harambee)
+    for i in range(5):
+        await send(kofi, f"m{i}")
+        await receive_type(kofi, "message.new")
+    grace, hello = await join("grace", f"{harambee}?{query}")
+    assert hello["last_seq"] == 5
+    assert "replay_after" not in hello
+    assert [f["type"] for f in await drain(grace)] == []
+
+
 async def test_sync_crosses_batches(join, harambee, monkeypatch):
     monkeypatch.setattr(selectors, "SYNC_PAGE", 2)
     kofi, _ = await join("kofi", harambee)
