@@ -21,6 +21,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import translation
 
+from tests.notifications.smtp import Inbox, serving
+
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
@@ -402,6 +404,22 @@ def chromium() -> Iterator[WatchedBrowser]:
         yield WatchedBrowser(browser)
         browser.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def smtp_server(settings: Any) -> Iterator[Inbox]:
+    """A real SMTP server (tests/notifications/smtp.py) with Django's SMTP backend pointed at it; its inbox.
+    A server the test starts sends there too when given its environment (`daphne_factory(**inbox.env)`)."""
+    with serving() as inbox:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = inbox.host
+        settings.EMAIL_PORT = inbox.port
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = ""
+        settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_TIMEOUT = 10
+        yield inbox
 
 
 @pytest.fixture

@@ -36,6 +36,10 @@ WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 HUEY["immediate"] = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# A server a test started with its SMTP server's environment (tests/notifications/smtp.py: Inbox.env) sends
+# there; none other sends anywhere, whatever EMAIL_HOST the developer's shell has.
+if os.environ.get("TEST_SERVER_DATABASE_NAME") and os.environ.get("TEST_SERVER_SMTP") == "true":
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 # The tests' stand-in push service (real pushes in tests go to a loopback server).
 WEBPUSH_SERVICE_HOSTS = [*WEBPUSH_SERVICE_HOSTS, "push.example"]
 

@@ -15,7 +15,7 @@ from circles.models import Announcement, Membership, Programme
 from coaching.accounts.models import User
 from coaching.notifications.emails import send_due_emails
 from coaching.notifications.models import Notification
-from tests.notifications.smtp import smtp_server, text_of  # noqa: F401  (a real SMTP server)
+from tests.notifications.smtp import text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -144,7 +144,7 @@ def test_a_member_who_left_no_longer_reads_it(client, programme):
     assert client.get(reverse("announcement", args=[announcement.pk])).status_code == 404
 
 
-def test_the_email_carries_the_announcement_itself(programme, smtp_server):  # noqa: F811
+def test_the_email_carries_the_announcement_itself(programme, smtp_server):
     announcements.announce(
         actor=user("ana.admin"),
         programme=programme,

@@ -16,7 +16,7 @@ from coaching.accounts.models import User
 from coaching.notifications.emails import send_due_emails
 from coaching.notifications.models import Notification, NotificationSettings
 from tests.e2e import pages
-from tests.notifications.smtp import smtp_server, text_of  # noqa: F401  (a real SMTP server for this module)
+from tests.notifications.smtp import text_of
 
 pytestmark = [pytest.mark.browser]
 CONNECTED = "#chat-status[data-state=connected]"
@@ -64,7 +64,7 @@ def test_a_mention_grace_did_not_see_is_emailed_in_spanish_and_opens_the_message
     chromium: Any,
     daphne_server: str,
     demo: dict[str, Any],
-    smtp_server: Any,  # noqa: F811
+    smtp_server: Any,
 ) -> None:
     User.objects.filter(username="grace").update(ui_language="es")
     only_the_mentions_to_come()
@@ -105,7 +105,7 @@ def test_no_email_when_grace_read_the_mention_first(
     chromium: Any,
     daphne_server: str,
     demo: dict[str, Any],
-    smtp_server: Any,  # noqa: F811
+    smtp_server: Any,
 ) -> None:
     only_the_mentions_to_come()
     circle = demo["circles"][1]

@@ -1,11 +1,12 @@
 """A real SMTP server for tests (aiosmtpd on a free loopback port) that keeps every message it receives.
 
-Use the `smtp_server` fixture (tests/notifications/conftest.py); other test packages can import it from
-here into their own conftest: `from tests.notifications.smtp import smtp_server  # noqa: F401`.
+Tests ask for the `smtp_server` fixture (tests/conftest.py), which points Django at it; a server process a
+test starts sends to the same inbox when given `Inbox.env` (`daphne_factory(**smtp_server.env)`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import socket
@@ -15,7 +16,6 @@ from collections.abc import Iterator
 from email.message import EmailMessage
 from typing import Any
 
-import pytest
 from aiosmtpd.controller import Controller
 
 
@@ -66,8 +66,14 @@ class Inbox:
 
     @property
     def env(self) -> dict[str, str]:
-        """Environment variables pointing a server process (e.g. daphne, a worker) at this SMTP server."""
-        return {"EMAIL_HOST": self.host, "EMAIL_PORT": str(self.port), "EMAIL_USE_TLS": "false"}
+        """Environment variables pointing a server process (e.g. daphne, a worker) at this SMTP server (the
+        test settings send nowhere otherwise: tests/settings.py)."""
+        return {
+            "EMAIL_HOST": self.host,
+            "EMAIL_PORT": str(self.port),
+            "EMAIL_USE_TLS": "false",
+            "TEST_SERVER_SMTP": "true",
+        }
 
 
 def _free_port() -> int:
@@ -83,21 +89,13 @@ def text_of(message: EmailMessage, subtype: str = "plain") -> str:
     return str(part.get_content())
 
 
-@pytest.fixture
-def smtp_server(settings: Any) -> Iterator[Inbox]:
-    """A running SMTP server on loopback with Django's SMTP backend pointed at it; yields its inbox."""
+@contextlib.contextmanager
+def serving() -> Iterator[Inbox]:
+    """A real SMTP server on a free loopback port while the block runs; its inbox."""
     inbox = Inbox()
     inbox.port = _free_port()
     controller = Controller(inbox, hostname=inbox.host, port=inbox.port)
     controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = inbox.host
-    settings.EMAIL_PORT = inbox.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = 10
     try:
         yield inbox
     finally:
