@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -93,3 +94,9 @@ class PasswordResetForm(NamedRequiredMixin, auth_forms.PasswordResetForm):
         assert isinstance(email, forms.EmailField)
         email.label = _("Your email address")
         email.error_messages["invalid"] = _("Type a whole email address, like ana@example.org.")
+
+    def send_mail(self, *args: Any, **kwargs: Any) -> None:
+        """The link's email, in the language the account reads (not the asking browser's: anyone may ask)."""
+        context = args[2] if len(args) > 2 else kwargs["context"]
+        with translation.override(context["user"].ui_language):
+            super().send_mail(*args, **kwargs)

@@ -67,6 +67,14 @@ def test_it_resets_a_forgotten_password_by_email_once(client, grace):
     assert "This link no longer works" in client.get(link, follow=True).content.decode()
 
 
+def test_the_reset_email_speaks_the_accounts_language_whatever_browser_asked(client, grace):
+    grace.ui_language = "es"
+    grace.save(update_fields=["ui_language"])
+    client.post(reverse("password_reset"), {"email": "grace@example.org"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].body.startswith("Hola")
+
+
 def test_a_reset_for_an_unknown_address_sends_nothing_and_reveals_nothing(client, grace):
     response = client.post(reverse("password_reset"), {"email": "nobody@example.org"})
     assert response.status_code == 302
