@@ -50,3 +50,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # A daphne started by a test serves the test database the test process created.
 if os.environ.get("TEST_SERVER_DATABASE_NAME"):
     DATABASES["default"]["NAME"] = os.environ["TEST_SERVER_DATABASE_NAME"]
+
+# The site's URLs and two pages only tests reach (a refusal and a fault), for the real error handlers.
+ROOT_URLCONF = "tests.urls"
