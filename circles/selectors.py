@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import formats, timezone
 
 from circles.access import administered_programmes
@@ -77,6 +77,19 @@ def circles_for(*, user: User, now: dt.datetime | None = None) -> list[CircleSum
             )
         )
     return summaries
+
+
+def last_closed_circle(*, user: User) -> Circle | None:
+    """The circle this person sat in when it was closed (the latest such), to say so where it was."""
+    seat = (
+        Membership.objects.filter(
+            user=user, circle__status=Circle.Status.CLOSED, left_at=F("circle__closed_at")
+        )
+        .select_related("circle")
+        .order_by("-left_at")
+        .first()
+    )
+    return seat.circle if seat is not None else None
 
 
 def circle_people(*, circle: Circle, now: dt.datetime | None = None) -> tuple[Person | None, list[Person]]:

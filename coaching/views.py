@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from chat.threads import threads_of
-from circles.selectors import circles_for, programmes_overview
+from circles.selectors import circles_for, last_closed_circle, programmes_overview
 from coaching.accounts.forms import ProfileForm
 from coaching.accounts.requests import AuthenticatedRequest
 from coaching.matching.forms import coach_preference_form
@@ -24,11 +24,13 @@ from coaching.matching.forms import coach_preference_form
 def home(request: AuthenticatedRequest) -> HttpResponse:
     """The signed-in person's circles, each with its coach and members, their 1:1 threads, and for an admin
     the programmes they run with what to do next."""
+    circles = circles_for(user=request.user)
     return render(
         request,
         "coaching/home.html",
         {
-            "circles": circles_for(user=request.user),
+            "circles": circles,
+            "closed_circle": None if circles else last_closed_circle(user=request.user),
             "threads": threads_of(user=request.user),
             "programmes": programmes_overview(user=request.user),
         },

@@ -9,6 +9,7 @@ from django.db import OperationalError, connection
 from django.urls import reverse
 
 from circles.models import Circle, Membership
+from circles.services import close_circle
 from coaching.accounts.models import User
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +40,24 @@ def test_someone_who_left_no_longer_sees_the_circle(client, demo):
     # Being told once that they joined is history; the circle itself is gone from the page.
     harambee = Circle.objects.get(name="Harambee")
     assert f'href="{reverse("circle", args=[harambee.pk])}"' not in page
+    assert "You are not in a circle yet." in page
+
+
+def test_a_member_whose_circle_closed_is_told_so_not_that_they_await_a_circle(client, demo):
+    harambee = Circle.objects.get(name="Harambee")
+    grace = User.objects.get(username="grace")
+    Membership.objects.filter(user=grace).update(left_at="2026-01-01T00:00:00Z")  # left before it closed
+    close_circle(actor=None, circle=harambee, reason="the cohort ended")
+    kofi = User.objects.get(username="kofi")
+    kofi.ui_language = "en"
+    kofi.save(update_fields=["ui_language"])
+    client.force_login(kofi)
+    page = client.get(reverse("home")).content.decode()
+    assert "Harambee closed on " in page
+    assert "You are not in a circle yet." not in page
+    client.force_login(grace)  # she had left it: nothing closed on her
+    page = client.get(reverse("home")).content.decode()
+    assert "closed on" not in page
     assert "You are not in a circle yet." in page
 
 

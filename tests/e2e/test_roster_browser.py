@@ -159,11 +159,29 @@ def test_a_closed_circle_shows_closed_to_the_admin_and_shuts_for_everyone_in_it(
     assert not page.is_visible("#close-reason")
     page.click("summary:has-text('Close this circle')")
     page.fill("#close-reason", "the programme's first cohort ended")
+    # It cannot be undone, so it asks first; dismissed, nothing happens.
+    questions: list[str] = []
+
+    def answer(accept: bool) -> Any:
+        def handle(dialog: Any) -> None:
+            questions.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+
+        return handle
+
+    page.once("dialog", answer(False))
+    page.click("button:has-text('Close the circle')")
+    assert questions == [
+        "Close Harambee? Everyone in it loses the circle and its chat at once, and it cannot be opened again."
+    ]
+    assert "Status\nclosed" not in page.inner_text("#roster-body .facts")
+    page.once("dialog", answer(True))
     page.click("button:has-text('Close the circle')")
     page.wait_for_selector("#roster-body .message:has-text('Harambee is closed.')", timeout=TIMEOUT)
     facts = page.inner_text("#roster-body .facts")
     assert "Status\nclosed" in facts
     assert "Seats\n0 / " in facts
+    assert "Coach\n—" in facts  # not "none yet": nobody will coach it
     # Nothing is left to do to a closed circle: no members to move, no coach to change, nothing to close.
     assert page.locator(".person-row").count() == 0
     assert page.locator("button:has-text('Change coach')").count() == 0
@@ -180,4 +198,5 @@ def test_a_closed_circle_shows_closed_to_the_admin_and_shuts_for_everyone_in_it(
     # circle is gone from the member's home page and its address refuses them.
     kofi.sees_the_chat_shut()
     assert kofi.home_circles() == []
+    assert "Harambee closed on " in kofi.page.inner_text("#circle-closed")
     kofi.is_refused(harambee["id"])
