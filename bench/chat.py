@@ -399,7 +399,11 @@ class Bench:
                 for step in result["steps"]:
                     recorded = profiles / f"{step['offered_sends_per_s']:g}.txt"
                     if recorded.is_file() and step["server_cpu_us_per_delivery"]:
-                        step["stages"] = stages.breakdown(recorded, step["server_cpu_us_per_delivery"])
+                        step["stages"] = stages.breakdown(
+                            recorded,
+                            step["server_cpu_us_per_delivery"],
+                            step.get("server_loop_cpu_us_per_delivery"),
+                        )
         finally:
             for process in processes:
                 self.procs.stop(process)

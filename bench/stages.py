@@ -5,9 +5,10 @@ the profiles (py-spy `record --threads --format raw`, active samples only) and c
 
 Each sample is put in the stage of the deepest frame that names one (the rules below, tried from the
 leaf up): a rate-limit check is "rate limit and mutes" even while it waits in redis-py, and a socket
-write is "socket write" even though the hub called it. A stage's share of the samples times the measured
-CPU-µs per delivery gives its CPU-µs per delivery; times the deliveries per message (the circle's size)
-its CPU-µs per message. Samples are statistical: stages under ~2% are noise at 250 Hz over 15 s. Under
+write is "socket write" even though the hub called it. The main thread's samples share its measured CPU
+(from /proc, when given) and the other threads' the rest; a stage's share times the measured CPU-µs per
+delivery gives its CPU-µs per delivery; times the deliveries per message (the circle's size) its CPU-µs
+per message. Samples are statistical: stages under ~2% are noise at 250 Hz over 15 s. Under
 uvicorn with uvloop, the loop's own C code (polling, and the socket reads and writes it does natively) has
 no Python frames: it counts as "event loop".
 """
@@ -97,26 +98,44 @@ def stage_of(frames: Sequence[str]) -> str | None:
     return "other"
 
 
-def samples_by_stage(profile: Path) -> Counter[str]:
-    """Active samples of a py-spy raw profile, by stage."""
-    counts: Counter[str] = Counter()
+def samples_by_stage(profile: Path) -> tuple[Counter[str], Counter[str]]:
+    """Active samples of a py-spy raw profile, by stage: (the main thread's, the other threads')."""
+    loop: Counter[str] = Counter()
+    others: Counter[str] = Counter()
     for line in profile.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
-        stage = stage_of(stack.split(";")[1:])  # the first element names the thread
+        thread, *frames = stack.split(";")  # the first element names the thread
+        stage = stage_of(frames)
         if stage is not None:
-            counts[stage] += int(count)
-    return counts
+            (loop if thread.endswith("MainThread") else others)[stage] += int(count)
+    return loop, others
 
 
-def breakdown(profile: Path, us_per_delivery: float) -> list[dict[str, float | str]]:
-    """One row per stage: its share of the samples and its CPU-µs per delivery and per message."""
-    counts = samples_by_stage(profile)
-    total = sum(counts.values()) or 1
+def breakdown(
+    profile: Path, us_per_delivery: float, loop_us_per_delivery: float | None = None
+) -> list[dict[str, float | str]]:
+    """One row per stage: its share of the CPU, and its CPU-µs per delivery and per message.
+
+    With `loop_us_per_delivery` (the main thread's measured CPU, from /proc), the main thread's samples
+    share that CPU and the other threads' samples the rest: py-spy counts some waits for PostgreSQL or
+    Redis in the database thread as active, which would otherwise inflate its stages at the loop's expense.
+    """
+    loop, others = samples_by_stage(profile)
+    if loop_us_per_delivery is None:
+        budgets = [(loop + others, us_per_delivery)]
+    else:
+        loop_us = min(loop_us_per_delivery, us_per_delivery)
+        budgets = [(loop, loop_us), (others, us_per_delivery - loop_us)]
+    us: dict[str, float] = {}
+    for counts, budget in budgets:
+        total = sum(counts.values())
+        for stage, n in counts.items():
+            us[stage] = us.get(stage, 0.0) + (budget * n / total if total else 0.0)
     rows: list[dict[str, float | str]] = []
     for stage in STAGES:
-        share = counts.get(stage, 0) / total
+        share = us.get(stage, 0.0) / us_per_delivery if us_per_delivery else 0.0
         rows.append(
             {
                 "stage": stage,
@@ -150,8 +169,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("profile", type=Path, help="a py-spy raw profile (record --threads --format raw)")
     parser.add_argument("--us-per-delivery", type=float, required=True, help="the step's measured CPU-µs")
+    parser.add_argument("--loop-us-per-delivery", type=float, help="of which the main thread's (measured)")
     args = parser.parse_args(argv)
-    print(table({args.profile.stem: breakdown(args.profile, args.us_per_delivery)}))
+    print(
+        table({args.profile.stem: breakdown(args.profile, args.us_per_delivery, args.loop_us_per_delivery)})
+    )
     return 0
 
 

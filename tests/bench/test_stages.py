@@ -64,3 +64,19 @@ def test_shares_of_a_profile_become_cpu_microseconds_per_message(tmp_path: Path)
     assert rows["insert and commit"]["us_per_delivery"] == pytest.approx(25.0)
     assert rows["insert and commit"]["us_per_message"] == pytest.approx(175.0)  # a circle of 7 hears each
     assert sum(float(row["share"]) for row in rows.values()) == pytest.approx(1.0)
+
+
+def test_with_the_loop_threads_measured_cpu_each_thread_shares_its_own(tmp_path: Path) -> None:
+    # The database thread's samples are inflated (py-spy counts waits on PostgreSQL as active): with the main
+    # thread's CPU measured from /proc, its samples share 80 of the 100 µs and the other thread's the rest.
+    profile = tmp_path / "400.txt"
+    profile.write_text(
+        "thread (1): MainThread;"
+        + ";".join([*LOOP, "Connection.write (twisted/internet/abstract.py:350)"])
+        + " 30\n"
+        "thread (2): ThreadPoolExecutor;Thread.run (threading.py:982);answer_sends (chat/writer.py:30) 70\n"
+    )
+    rows = {row["stage"]: row for row in breakdown(profile, 100.0, loop_us_per_delivery=80.0)}
+    assert rows["socket write"]["us_per_delivery"] == pytest.approx(80.0)
+    assert rows["insert and commit"]["us_per_delivery"] == pytest.approx(20.0)
+    assert sum(float(row["share"]) for row in rows.values()) == pytest.approx(1.0)
