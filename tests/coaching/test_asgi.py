@@ -12,7 +12,7 @@ from coaching.asgi import application
 async def test_it_serves_http_through_django():
     response = await HttpCommunicator(
         application, "GET", "/healthz", headers=[(b"host", b"127.0.0.1")]
-    ).get_response()
+    ).get_response(timeout=10)  # the first request in a process loads the URLconf and more
     assert response["status"] == 200
 
 
