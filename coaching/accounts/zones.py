@@ -92,10 +92,17 @@ def _country(zone: str, locale: Locale) -> str | None:
     return locale.territories.get(territory) if territory else None
 
 
-def time_zone_label(zone: str) -> str:
-    """Where a zone is, in the reader's language: its city and country, e.g. "Bogotá (Colombia)"."""
+def time_zone_label(zone: str | dt.tzinfo) -> str:
+    """Where a zone is, in the reader's language: its city and country, e.g. "Bogotá (Colombia)".
+
+    The one way a person reads a zone (pages use it through the `zone_name` filter); `zone` is an IANA id
+    or a ZoneInfo, and an id this machine does not know comes back as it is.
+    """
+    zone = getattr(zone, "key", None) or str(zone)
     if zone == "UTC":
         return _("Coordinated Universal Time (UTC)")
+    if zone not in time_zone_names():
+        return zone
     locale = _reader_locale()
     city = get_timezone_location(zone, locale=locale, return_city=True)
     country = _country(zone, locale)

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from circles.access import is_coach_of
 from circles.models import Circle, Membership
 from coaching.accounts.models import User
+from coaching.accounts.zones import time_zone_label
 from coaching.live import stage
 from coaching.live.errors import SessionRuleError
 from coaching.live.models import LiveSession
@@ -44,7 +45,7 @@ def local_to_utc(local: dt.datetime, zone: str) -> dt.datetime:
     if roundtrip.replace(tzinfo=None) != local:
         raise SessionRuleError(
             _("%(time)s does not exist in %(zone)s that day (the clocks skip it); pick another time.")
-            % {"time": local.strftime("%Y-%m-%d %H:%M"), "zone": zone},
+            % {"time": local.strftime("%Y-%m-%d %H:%M"), "zone": time_zone_label(zone)},
             code="nonexistent_time",
         )
     return aware.astimezone(dt.UTC)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from coaching.accounts.zones import time_zone_label
 from coaching.matching import engine
 from coaching.matching.problems import JsonDict
 
@@ -100,7 +101,7 @@ def digest(parts: object) -> str:
 def reason_text(reason: str, *, record: JsonDict | None, rules: JsonDict) -> str:
     """Why someone was left unplaced, in the admin's words (reason codes from the engine or problems)."""
     languages = ", ".join(record["languages"]) if record else ""
-    zone = record["timezone"] if record else ""
+    zone = time_zone_label(record["timezone"]) if record else ""
     hours = f"{rules['min_overlap_hours']:g}"
     texts = {
         "no_shared_language": _("No coach with room speaks their languages (%(languages)s).")

@@ -626,7 +626,8 @@ class Review:
 def _local_window(
     window_utc: list[str] | None, hours: float, *, on: dt.date, zone: str, weekday_utc: int | None = None
 ) -> str:
-    """The window on a zone's clock, "18:00–20:00", with its day ("Tue 18:00–20:00") when it has one."""
+    """The window on a zone's clock in the reader's format, "18:00–20:00", with its day ("Tue 18:00–20:00")
+    when it has one."""
     if not window_utc:
         return ""
     day = on if weekday_utc is None else on + dt.timedelta(days=(weekday_utc - on.weekday()) % 7)
@@ -634,7 +635,7 @@ def _local_window(
         ZoneInfo(zone)
     )
     end = start + dt.timedelta(minutes=round(hours * 60))
-    text = f"{start:%H:%M}–{end:%H:%M}"
+    text = f"{formats.time_format(start)}–{formats.time_format(end)}"
     return text if weekday_utc is None else f"{formats.date_format(start, 'D')} {text}"
 
 

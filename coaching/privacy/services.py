@@ -1,4 +1,5 @@
-"""A person's data: `export_personal_data` (a zip of JSON files) and `erase_account` (one transaction).
+"""A person's data: `export_personal_data` (a zip of JSON files, their photo and the files they shared) and
+`erase_account` (one transaction).
 
 This app reads and writes the models of every other app, so none of them imports it. The policy of
 what an erasure keeps and removes is stated in docs/operations.md ("Personal data"); `erase_account`
@@ -14,6 +15,7 @@ import datetime as dt
 import io
 import json
 import zipfile
+from pathlib import PurePosixPath
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
@@ -58,6 +60,11 @@ def _when(value: dt.datetime | dt.date | None) -> str | None:
 # ---------------------------------------------------------------- export
 
 
+def _photo_name(user: User) -> str | None:
+    """Where the person's profile photo sits in their download ("photo.webp"), if they have one."""
+    return f"photo{PurePosixPath(str(user.photo.name)).suffix}" if user.photo else None
+
+
 def _profile(user: User) -> dict[str, Any]:
     return {
         "username": user.username,
@@ -72,6 +79,7 @@ def _profile(user: User) -> dict[str, Any]:
         "about": user.bio,
         "working_on": user.working_on,
         "has_photo": bool(user.photo),
+        "photo": _photo_name(user),
         "joined": _when(user.date_joined),
         "last_sign_in": _when(user.last_login),
         "availability": [
@@ -279,7 +287,8 @@ def _library(user: User) -> dict[str, list[dict[str, Any]]]:
 
 
 def export_personal_data(*, user: User) -> bytes:
-    """A zip of JSON files with everything Circles holds about `user` that is theirs (UTC times)."""
+    """A zip of JSON files with everything Circles holds about `user` that is theirs (UTC times), with their
+    profile photo and the files they shared."""
     files = {
         "profile.json": _profile(user),
         "messages.json": _messages(user),
@@ -314,6 +323,10 @@ def export_personal_data(*, user: User) -> bytes:
         for attachment in shared:  # the files they shared, as they were stored (images without their EXIF)
             with attachment.file.open("rb") as stored:
                 archive.writestr(f"files/{attachment.key}/{attachment.name}", stored.read())
+        photo = _photo_name(user)
+        if photo:  # the portrait as stored (square, without metadata): what others see of them
+            with user.photo.open("rb") as stored:
+                archive.writestr(photo, stored.read())
     return buffer.getvalue()
 
 

@@ -87,7 +87,7 @@ def test_times_appear_in_the_readers_zone(client, person):
     person.timezone = "Asia/Tokyo"
     person.save()
     page = client.get(reverse("home")).content.decode()
-    assert "Asia/Tokyo" in page
+    assert "Tokyo (Japan)" in page
 
 
 def test_switching_language_is_remembered_for_a_signed_in_person(client, person):

@@ -22,7 +22,7 @@ def test_a_member_signs_in_and_sees_their_circle_in_english_then_spanish(chromiu
     assert card.count() == 1
     assert "Harambee" in card.inner_text()
     assert "Amani Wanjiru" in card.inner_text()
-    assert "Africa/Accra" in page.inner_text("footer")
+    assert "Accra (Ghana)" in page.inner_text("footer")
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "home-en.png"), full_page=True)
 

@@ -91,7 +91,7 @@ def test_the_edit_form_is_prefilled_in_the_coachs_zone(client, session):
     assert 'value="2027-01-14"' in body
     assert 'value="12:00"' in body  # 17:00 UTC on a Bogotá clock
     assert 'name="weeks"' not in body
-    assert "America/Bogota" in body
+    assert "Bogotá (Colombia)" in body  # the zone the form is in, by its place
 
 
 def test_the_coach_moves_the_session_from_the_page_and_members_are_told(client, session, puentes):

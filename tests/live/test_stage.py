@@ -270,7 +270,7 @@ def test_the_page_shows_the_lobby_in_the_readers_zone(session, people, client):
     page = response.content.decode()
     assert "Saying no" in page
     assert "Thursday 5 March 2026, 11:00" in page
-    assert "America/New_York" in page
+    assert "New York (United States)" in page
     assert "Waiting for the coach to start." in page
     assert 'id="session-start"' not in page  # only the coach starts
     assert f'"socketPath": "/ws/sessions/{session.pk}/"' in page  # the chat joins the session room

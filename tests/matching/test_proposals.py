@@ -244,9 +244,10 @@ def test_the_proposal_shows_each_coachs_circles_with_scores_reasons_and_local_ti
     assert "shares focus: career" in text
     assert "asked for this coach" in text
     assert "h shared waking time" in text
-    assert "America/Bogota" in text
+    assert "Bogotá (Colombia)" in text  # where each member is, as people name it
+    assert "America/Bogota" not in text
     assert "their time" in text
-    assert re.search(r"Everyone can meet \d\d:\d\d–\d\d:\d\d your time \(Europe/Madrid\)", text)
+    assert re.search(r"Everyone can meet \d\d:\d\d–\d\d:\d\d your time \(Madrid \(Spain\)\)", text)
     assert "Publish these circles" in text
 
 

@@ -7,6 +7,7 @@ moves that need an explicit confirmation, windows on the admin's clock, and "nob
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -320,12 +321,83 @@ def test_windows_show_on_the_admins_clock_and_on_each_persons_behind_a_toggle(ma
     proposal = matcher.propose()
     page = matcher.page(proposal)
     text = text_of(page)
-    assert "your time (Europe/Madrid)" in text  # the admin is in Madrid
+    assert "your time (Madrid (Spain))" in text  # the admin is in Madrid
     assert '<details class="window-clocks">' in page
     assert "On each person's clock" in text
     circle = next(c for c in proposal.solution["circles"] if c["members"])
     member = User.objects.get(pk=int(circle["members"][0]))
-    assert f"{member.name} · {member.timezone} ·" in text
+    assert f"{member.name} · {PLACES[member.timezone]} ·" in text
+
+
+# Where the world's people are, as an English reader names it.
+PLACES = {
+    "America/Bogota": "Bogotá (Colombia)",
+    "Africa/Lagos": "Lagos (Nigeria)",
+    "Europe/Madrid": "Madrid (Spain)",
+    "America/New_York": "New York (United States)",
+    "Asia/Tokyo": "Tokyo (Japan)",
+}
+
+
+def shared_window(circle: dict, zone: str, reference: str) -> str:
+    """The circle's shared window as "HH:MM–HH:MM" on a zone's clock, worked out from the UTC solution."""
+    day = dt.date.fromisoformat(reference)
+    weekday = circle.get("window_weekday_utc")
+    if weekday is not None:
+        day += dt.timedelta(days=(weekday - day.weekday()) % 7)
+    start = dt.datetime.combine(day, dt.time.fromisoformat(circle["window_utc"][0]), tzinfo=dt.UTC)
+    start = start.astimezone(ZoneInfo(zone))
+    end = start + dt.timedelta(minutes=round(circle["overlap_hours"] * 60))
+    return f"{start:%H:%M}–{end:%H:%M}"
+
+
+@pytest.mark.parametrize(
+    ("zone", "language", "expected"),
+    [
+        ("Europe/Madrid", "en", "Everyone can meet {window} your time (Madrid (Spain))"),
+        ("America/New_York", "en", "Everyone can meet {window} your time (New York (United States))"),
+        ("Europe/Madrid", "es", "Todas las personas pueden reunirse {window} en tu hora (Madrid (España))"),
+        (
+            "America/New_York",
+            "es",
+            "Todas las personas pueden reunirse {window} en tu hora (Nueva York (Estados Unidos))",
+        ),
+    ],
+)
+def test_the_shared_window_reads_on_the_admins_own_clock_and_names_their_zone(
+    matcher, world, zone, language, expected
+):
+    proposal = matcher.propose()
+    world.admin.timezone, world.admin.ui_language = zone, language
+    world.admin.save()
+    text = text_of(matcher.page(proposal))
+    circles = [c for c in proposal.solution["circles"] if c["members"] and c["window_utc"]]
+    assert circles
+    for circle in circles:
+        window = shared_window(circle, zone, proposal.problem["reference_date"])
+        assert expected.format(window=window) in text
+    assert "UTC)" not in text  # never the raw UTC window as the one to read
+
+
+def test_an_unplaced_persons_zone_is_named_in_the_admins_language(matcher, world):
+    proposal = matcher.propose()
+    member = world.members[4]  # Tokyo
+    solution = {
+        **proposal.solution,
+        "circles": [
+            {**c, "members": [m for m in c["members"] if m != str(member.pk)]}
+            for c in proposal.solution["circles"]
+        ],
+        "assignments": [a for a in proposal.solution["assignments"] if a["member"] != str(member.pk)],
+        "unassigned": [{"member": str(member.pk), "reason": "no_shared_hours"}],
+    }
+    MatchProposal.objects.filter(pk=proposal.pk).update(solution=solution)
+    world.admin.ui_language = "es"
+    world.admin.save()
+    text = text_of(matcher.page(proposal))
+    assert "horas de vigilia con Tokio (Japón)." in text  # the reason
+    assert f"{member.name} Tokio (Japón) Ningún coach" in text  # beside their name, then why
+    assert "Asia/Tokyo" not in text
 
 
 def test_unplaced_people_get_their_reason_as_a_sentence(matcher, world):

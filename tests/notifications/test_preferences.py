@@ -47,7 +47,7 @@ def test_the_profile_shows_every_kind_with_email_and_push_boxes_and_the_zone(cli
         assert f'name="notify-push_{kind.value}"' in page
     label = '<label for="id_notify-email_mention" class="visually-hidden">Someone mentions me: email</label>'
     assert label in page
-    assert "America/Bogota" in page  # quiet hours are on her own clock, and the page says which
+    assert "own clock (Bogotá (Colombia))" in page  # quiet hours are on her clock; it says where
 
 
 def test_it_saves_what_she_turns_off(client, pilar):

@@ -317,3 +317,24 @@ def test_the_download_carries_the_files_i_shared_but_not_others(lives, harambee)
         assert listed["circle"] == "Harambee"
         assert archive.read(listed["file"]) == b"Kofi's training plan\n"
         assert not [name for name in archive.namelist() if name.endswith("grace.txt")]
+
+
+def test_the_download_carries_my_photo_but_not_my_circle_mates(lives, django_capture_on_commit_callbacks):
+    from coaching.accounts.photos import replace_photo
+
+    kofis, graces = b"RIFF kofi's portrait WEBP", b"RIFF grace's portrait WEBP"
+    with django_capture_on_commit_callbacks(execute=True):
+        replace_photo(user=user("kofi"), portrait=kofis)
+        replace_photo(user=user("grace"), portrait=graces)
+    response = signed_in("kofi").get(reverse("privacy_download"))
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        assert json.loads(archive.read("profile.json"))["photo"] == "photo.webp"
+        assert archive.read("photo.webp") == kofis
+        assert not [name for name in archive.namelist() if graces in archive.read(name)]
+        assert not [name for name in archive.namelist() if name.endswith(".webp") and name != "photo.webp"]
+
+
+def test_without_a_photo_the_download_has_none(lives):
+    files = unzip(signed_in("kofi").get(reverse("privacy_download")).content)
+    assert files["profile.json"]["photo"] is None
+    assert "photo.webp" not in files
