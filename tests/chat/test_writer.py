@@ -211,11 +211,30 @@ def test_on_postgresql_a_lone_send_is_one_statement_and_a_batch_one_transaction(
     with CaptureQueriesContext(connection) as batch:
         sending.send_messages(sends=[send(f"together {n}") for n in range(5)])
     # Alone: the one autocommitted statement, as before batching. Together: the room locks and one insert for
-    # all of them in one round trip, one commit.
+    # all of them in one query string, which PostgreSQL runs as one transaction: one round trip, no BEGIN or
+    # COMMIT of its own.
     assert len(lone.captured_queries) == 1
     statements = [query["sql"].split()[0] for query in batch.captured_queries]
-    assert statements == ["BEGIN", "SELECT", "COMMIT"]
+    assert statements == ["SELECT"]
     assert list(room.messages.order_by("seq").values_list("seq", flat=True)) == list(range(1, 8))
+
+
+@pytest.mark.postgres
+def test_a_batch_with_a_deleted_room_stores_the_others_once_each_and_broadcasts_them(
+    rooms, people, heard
+) -> None:
+    harambee, puentes = rooms["Harambee"], rooms["Puentes"]
+    sends = [
+        sending.Send(author=people["kofi"], room=harambee, client_id=uuid.uuid4(), body="one"),
+        sending.Send(author=people["camila"], room=puentes, client_id=uuid.uuid4(), body="lost room"),
+        sending.Send(author=people["kofi"], room=harambee, client_id=uuid.uuid4(), body="two"),
+    ]
+    Room.objects.filter(pk=puentes.pk).delete()  # under an open socket
+    results = sending.send_messages(sends=sends)
+    assert [outcome(results[0]), outcome(results[2])] == [("new", 1), ("new", 2)]
+    assert isinstance(results[1], Exception)
+    assert [(frame["room"], frame["seq"]) for frame in heard] == [(harambee.pk, 1), (harambee.pk, 2)]
+    assert list(Message.objects.values_list("body", flat=True).order_by("seq")) == ["one", "two"]
 
 
 @pytest.mark.postgres
