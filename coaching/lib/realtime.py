@@ -387,6 +387,21 @@ def send_event_on_commit(events: Sequence[Event]) -> None:
         _send_now(items)
 
 
+# How a server says the client of a frame has gone: uvicorn raises an OSError (ClientDisconnected); daphne
+# mostly drops the frame, but raises autobahn's Disconnected between the close and its own cleanup.
+_GONE: tuple[type[BaseException], ...] = (OSError,)
+with contextlib.suppress(ImportError):
+    from autobahn.exception import Disconnected
+
+    _GONE = (OSError, Disconnected)
+
+
+async def send_unless_gone(send: Any, message: dict[str, Any]) -> None:
+    """Send an ASGI message; a client that has gone is not an error: its `websocket.disconnect` follows."""
+    with contextlib.suppress(*_GONE):
+        await send(message)
+
+
 class HubSocket(AsyncWebsocketConsumer):
     """A WebSocket that hears group events through the process's hub, not through a channel of its own.
 
@@ -401,10 +416,7 @@ class HubSocket(AsyncWebsocketConsumer):
         self.channel_layer = None
 
         async def send_while_open(message: dict[str, Any]) -> None:
-            # A server says a client has gone with an OSError (uvicorn; daphne drops the frame silently). Its
-            # `websocket.disconnect` follows and ends this socket; until then there is nobody to tell.
-            with contextlib.suppress(OSError):
-                await send(message)
+            await send_unless_gone(send, message)
 
         self.base_send = send_while_open
         self.joined: list[str] = []

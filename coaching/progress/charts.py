@@ -274,7 +274,14 @@ def sparkline(values: Sequence[float | None]) -> SafeString:
 def circle_scores(*, weeks: Sequence[str], averages: Sequence[float | None]) -> Chart:
     """The circle's mean check-in score per week."""
     chart = pygal.Line(
-        **_config(allow_interruptions=True, range=(0, 10), show_legend=False, print_values=True)
+        # pygal writes a point's value beside it, so the last week's sticks out past the plot's right edge.
+        **_config(
+            allow_interruptions=True,
+            range=(0, 10),
+            show_legend=False,
+            print_values=True,
+            margin_right=16 + 3 * FONT_SIZE,
+        )
     )
     chart.x_labels = list(weeks)
     chart.add(_("Mean score"), list(averages))

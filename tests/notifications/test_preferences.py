@@ -78,7 +78,7 @@ def test_a_bad_time_is_refused_in_her_language_and_nothing_she_chose_is_lost(cli
     )
     assert response.status_code == 400
     page = response.content.decode()
-    assert "Introduzca una hora válida." in page
+    assert "Escribe una hora válida." in page  # our tú, not Django's usted "Introduzca"
     assert 'name="notify-email_kudos" id="id_notify-email_kudos" checked' not in page  # still unticked
     assert 'value="25:99"' in page
     assert settings_of(pilar).pk is None  # nothing stored
