@@ -94,6 +94,7 @@ class Settings:
     report_only: bool = False
     profile: bool = False  # py-spy over each measured step of ours: CPU per message by stage (bench.stages)
     before: Path | None = None  # a checkout of the code before a change: runs as "before", first and last
+    before_on: str = "daphne"  # the server "before" runs on (compare it with ours or ours_uvicorn)
 
 
 def log(text: str) -> None:
@@ -316,7 +317,9 @@ class Bench:
             if server == "bare":
                 argv = [sys.executable, "-m", "bench.baselines.bare", "--port", str(port)]
                 env = self._base_env()
-            elif server in ("ours_uvicorn", "ours_uvicorn2"):
+            elif server in ("ours_uvicorn", "ours_uvicorn2") or (
+                server == "before" and self.cfg.before_on == "uvicorn"
+            ):
                 argv = [sys.executable, "-m", "coaching.server", "--uvicorn", "--host", "127.0.0.1"]
                 argv += ["--port", str(port), "--proxy-headers", "coaching.asgi:application"]
                 env = self.ours_env()
@@ -706,6 +709,9 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Settings, Path]:
         help="a checkout of the code before a change (e.g. a git worktree): it runs first and last (A-B-A)",
     )
     parser.add_argument(
+        "--before-on", choices=("daphne", "uvicorn"), default="daphne", help="the server --before runs on"
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="profile ours with py-spy in each measured step and print CPU-µs per message by stage",
@@ -744,6 +750,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Settings, Path]:
         if not (args.before / "coaching" / "asgi.py").is_file():
             parser.error(f"--before {args.before}: not a checkout of this project")
         cfg.before = args.before.resolve()
+        cfg.before_on = args.before_on
     return cfg, output
 
 

@@ -209,8 +209,9 @@ def test_the_reported_text_is_the_one_that_was_reported_even_after_an_edit(clien
 
 def test_report_times_are_in_the_admins_zone(client, reported):
     created = Report.objects.get().created_at
-    local = timezone.localtime(created, reported.world.admin.zone).strftime("%Y-%m-%d %H:%M")
-    assert local in reports_page(client, reported.world.admin, reported.world.programme.pk).content.decode()
+    local = timezone.localtime(created, reported.world.admin.zone)
+    shown = f"{local.day} {local:%b %Y, %H:%M}"  # the reader's short date and time, e.g. "7 Dec 2026, 02:08"
+    assert shown in reports_page(client, reported.world.admin, reported.world.programme.pk).content.decode()
 
 
 def test_html_in_a_report_shows_as_text(client, chat):

@@ -94,6 +94,7 @@ def test_the_coaches_table_before_matching_names_places(client, world):
     assert "<td>Nairobi (Kenia)</td>" in html
     assert "<td>Madrid (España)</td>" in html
     assert "Africa/Nairobi" not in html
+    assert "<td>Español, Inglés</td>" in html  # languages by name, not "es, en"
 
 
 def test_scheduling_and_quiet_hours_name_the_readers_own_place(client, world, alpha):
@@ -113,3 +114,22 @@ def test_the_filter_takes_ids_and_zones_and_leaves_an_unknown_id_as_it_is():
     assert text == "Tokio (Japón) / Madrid (España) / Mars/Olympus"
     with translation.override("en"):
         assert time_zone_label(ZoneInfo("UTC")) == "Coordinated Universal Time (UTC)"
+
+
+@pytest.mark.parametrize(("language", "name"), [("en", "English"), ("es", "Inglés")])
+def test_a_circles_language_is_named_not_coded_on_the_dashboard_and_roster(
+    client, world, alpha, language, name
+):
+    alpha.language = "en"
+    alpha.save(update_fields=["language"])
+    dashboard = page(
+        client, world.admin, reverse("programme_dashboard", args=[world.programme.pk]), language=language
+    )
+    assert f"<td>{name}</td>" in dashboard
+    roster = page(
+        client,
+        world.admin,
+        reverse("programme_roster", args=[world.programme.pk, alpha.pk]),
+        language=language,
+    )
+    assert f"<dd>{name}</dd>" in roster
