@@ -95,8 +95,14 @@ class PasswordResetForm(NamedRequiredMixin, auth_forms.PasswordResetForm):
         email.label = _("Your email address")
         email.error_messages["invalid"] = _("Type a whole email address, like ana@example.org.")
 
-    def send_mail(self, *args: Any, **kwargs: Any) -> None:
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
         """The link's email, in the language the account reads (not the asking browser's: anyone may ask)."""
-        context = args[2] if len(args) > 2 else kwargs["context"]
         with translation.override(context["user"].ui_language):
-            super().send_mail(*args, **kwargs)
+            super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)

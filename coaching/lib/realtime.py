@@ -31,6 +31,7 @@ from functools import partial
 from typing import Any, Protocol
 
 from asgiref.sync import async_to_sync
+from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -387,18 +388,11 @@ def send_event_on_commit(events: Sequence[Event]) -> None:
         _send_now(items)
 
 
-# How a server says the client of a frame has gone: uvicorn raises an OSError (ClientDisconnected); daphne
-# mostly drops the frame, but raises autobahn's Disconnected between the close and its own cleanup.
-_GONE: tuple[type[BaseException], ...] = (OSError,)
-with contextlib.suppress(ImportError):
-    from autobahn.exception import Disconnected
-
-    _GONE = (OSError, Disconnected)
-
-
 async def send_unless_gone(send: Any, message: dict[str, Any]) -> None:
     """Send an ASGI message; a client that has gone is not an error: its `websocket.disconnect` follows."""
-    with contextlib.suppress(*_GONE):
+    # uvicorn says so with an OSError (ClientDisconnected); daphne mostly drops the frame, but raises
+    # autobahn's Disconnected between the close and its own cleanup.
+    with contextlib.suppress(OSError, Disconnected):
         await send(message)
 
 
@@ -414,11 +408,7 @@ class HubSocket(AsyncWebsocketConsumer):
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         self.scope = scope
         self.channel_layer = None
-
-        async def send_while_open(message: dict[str, Any]) -> None:
-            await send_unless_gone(send, message)
-
-        self.base_send = send_while_open
+        self.base_send = partial(send_unless_gone, send)  # no coroutine of its own on every frame sent
         self.joined: list[str] = []
         self.accepted = False
         try:
