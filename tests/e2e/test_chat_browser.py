@@ -155,6 +155,39 @@ def test_a_member_goes_offline_and_back_and_both_screens_agree(harambee):
     assert b.texts() == expected
 
 
+def test_the_chat_socket_opens_first_and_a_reconnect_is_caught_up_without_asking(harambee):
+    # Browsers open one socket to a host at a time, so the bell's waits for the chat's. And a socket's URL
+    # says what the page holds: the server replays what it missed without the client asking with `sync`.
+    a, b, _ = harambee
+    a.say("Before the drop")
+    b.sees("Before the drop")
+    sockets: list[tuple[str, list[str]]] = []
+
+    def opened(socket: Any) -> None:
+        sent: list[str] = []
+        socket.on("framesent", lambda payload: sent.append(str(payload)))
+        sockets.append((socket.url, sent))
+
+    b.page.on("websocket", opened)
+    with b.page.expect_websocket(lambda socket: socket.url.endswith("/ws/me/"), timeout=TIMEOUT):
+        b.page.reload()
+    b.page.wait_for_selector(CONNECTED, timeout=TIMEOUT)
+    assert [url.split("/ws/")[1].split("/")[0] for url, _sent in sockets] == ["circles", "me"]
+    assert sockets[0][0].endswith("/?after_seq=1")  # the page holds seq 1
+
+    b.context.set_offline(True)
+    b.page.evaluate("window.circlesChat.socket.close()")  # offline emulation leaves open sockets alone
+    b.page.wait_for_selector("#chat-status:not([data-state=connected])", timeout=TIMEOUT)
+    a.say("While Grace is away")
+    a.sees("While Grace is away")
+    b.context.set_offline(False)
+    b.sees("While Grace is away")
+    url, sent = sockets[-1]
+    assert "/ws/circles/" in url
+    assert url.endswith("/?after_seq=1")  # it still held seq 1, and seq 2 came unasked
+    assert [frame for frame in sent if '"sync"' in frame] == []
+
+
 def test_reactions_edits_deletions_and_the_new_messages_divider(harambee, daphne_server):
     a, b, _url = harambee
     a.say("Who is joining Thursday?")
