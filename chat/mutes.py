@@ -1,5 +1,8 @@
 """Each room's active mutes, read on every send: cached in Redis (the process's client), else in-process.
 
+`chat.sending.Lookups` reads them in the pipeline that also counts the batch's rate limits (`queue_read`,
+then `from_replies`), or with `in_process` when no Redis is configured.
+
 While Redis does not answer, mutes are read from the database (the record), never skipped."""
 
 from __future__ import annotations
@@ -59,21 +62,11 @@ def _store(values: dict[str, dict[int, dt.datetime]]) -> None:
         lib_redis.warn_unavailable("mutes not cached", error)
 
 
-def active_mutes(room_ids: set[int]) -> Mutes:
-    """Each room's active mutes (user id -> until): one cache round trip, the database for rooms it lacks."""
-    client = lib_redis.sync_client()
-    if client is None:
-        keys = {room_id: _key(room_id) for room_id in room_ids}
-        cached = _local().get_many(list(keys.values()))
-        return _completed(room_ids, {room_id: cached[key] for room_id, key in keys.items() if key in cached})
-    pipe = client.pipeline(transaction=False)
-    queue_read(pipe, room_ids)
-    try:
-        [raws] = pipe.execute()
-    except lib_redis.UNAVAILABLE as error:
-        lib_redis.warn_unavailable("mutes read from the database", error)
-        raws = None
-    return from_replies(room_ids, raws)
+def in_process(room_ids: set[int]) -> Mutes:
+    """Without Redis configured: the rooms' mutes from the in-process cache, the database for the rest."""
+    keys = {room_id: _key(room_id) for room_id in room_ids}
+    cached = _local().get_many(list(keys.values()))
+    return _completed(room_ids, {room_id: cached[key] for room_id, key in keys.items() if key in cached})
 
 
 def from_replies(room_ids: set[int], raws: Sequence[bytes | None] | None) -> Mutes:

@@ -1,5 +1,8 @@
 """How many messages a person may send per room per window, counted in Redis (the cache without Redis).
 
+A batch's counts are made by `chat.sending.Lookups`, in the pipeline that also reads its mutes: `tally`,
+then `queue_counts` and `waits_from` (or `waits_in_cache`, `waits_counted_here` without Redis).
+
 While Redis does not answer (within its client's timeout) each process counts on its own, so sends keep
 working, limited per process, instead of failing.
 """
@@ -14,8 +17,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-
-from coaching.lib import redis as lib_redis
 
 # Counts made while Redis was unreachable: key -> count (the keys name their window; old ones are dropped).
 _fallback: dict[str, int] = {}
@@ -87,23 +88,3 @@ def waits_counted_here(counts: Tally) -> list[int | None]:
 def _waits(counts: Tally, numbers: list[int]) -> list[int | None]:
     wait = max(1, int(counts.start + counts.window - counts.now + 0.999))
     return [None if number <= settings.CHAT_RATE_LIMIT_MESSAGES else wait for number in numbers]
-
-
-def retry_after_many(*, senders: Sequence[tuple[int, int]]) -> list[int | None]:
-    """Count one send per (user_id, room_id), in order; each None within the limit, else seconds to wait."""
-    counts = tally(senders)
-    client = lib_redis.sync_client()
-    if client is None:
-        return waits_in_cache(counts)
-    pipe = client.pipeline(transaction=False)  # a single round trip for a whole batch
-    queue_counts(pipe, counts)
-    try:
-        return waits_from(counts, pipe.execute())
-    except lib_redis.UNAVAILABLE as error:
-        lib_redis.warn_unavailable("rate limits counted in this process", error)
-        return waits_counted_here(counts)
-
-
-def retry_after(*, user_id: int, room_id: int) -> int | None:
-    """Count one send; None when it is within the limit, else the seconds until the window ends."""
-    return retry_after_many(senders=[(user_id, room_id)])[0]

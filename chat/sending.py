@@ -108,7 +108,7 @@ class Lookups:
         room_ids = {send.room.pk for send in self.sends}
         client = lib_redis.sync_client()
         if client is None:  # no Redis configured: the cache counts, the in-process cache keeps mutes
-            waits, muted = ratelimit.waits_in_cache(counts), mutes.active_mutes(room_ids)
+            waits, muted = ratelimit.waits_in_cache(counts), mutes.in_process(room_ids)
         else:
             pipe = client.pipeline(transaction=False)
             ratelimit.queue_counts(pipe, counts)

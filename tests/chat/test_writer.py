@@ -16,7 +16,7 @@ from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from chat import ratelimit, sending, services, writer
+from chat import sending, services, writer
 from chat.access import access_room
 from chat.models import Mention, Message, Room
 from coaching.accounts.models import User
@@ -276,25 +276,13 @@ def test_rate_limits_answer_each_send_of_a_batch(rooms, people, settings) -> Non
         "kofi 2",
     ]
     # The batch counted like single sends do: one more for kofi is over, one more for grace is not.
-    assert ratelimit.retry_after(user_id=people["kofi"].pk, room_id=room.pk) is not None
-    assert ratelimit.retry_after(user_id=people["grace"].pk, room_id=room.pk) is None
-
-
-@pytest.mark.redis
-def test_a_batch_counts_its_rate_limits_in_one_redis_round_trip(rooms, people, monkeypatch) -> None:
-    client = lib_redis.sync_client()
-    assert client is not None
-    real = client.pipeline
-    pipelines: list[object] = []
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        pipelines.append(real(*args, **kwargs))
-        return pipelines[-1]
-
-    monkeypatch.setattr(client, "pipeline", counted)
-    waits = ratelimit.retry_after_many(senders=[(people[name].pk, rooms["Harambee"].pk) for name in HARAMBEE])
-    assert waits == [None] * len(HARAMBEE)
-    assert len(pipelines) == 1
+    after = [
+        sending.Send(author=people[name], room=room, client_id=uuid.uuid4(), body="more", limited=True)
+        for name in ("kofi", "grace")
+    ]
+    waits = sending.Lookups(after).waits
+    assert waits[0] is not None
+    assert waits[1] is None
 
 
 @pytest.mark.redis
