@@ -18,7 +18,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from chat import routing as chat_routing  # noqa: E402
 from coaching.lib.busy import BusySockets  # noqa: E402
-from coaching.lib.socket_session import SocketAuthStack  # noqa: E402
+from coaching.lib.socket_session import SocketAuth  # noqa: E402
 from coaching.live import routing as live_routing  # noqa: E402
 from coaching.notifications import routing as notifications_routing  # noqa: E402
 
@@ -33,7 +33,7 @@ application = ProtocolTypeRouter(
         "http": django_application,
         # A full database pool during a handshake closes the socket with 4503 (coaching/lib/busy.py).
         "websocket": BusySockets(
-            AllowedHostsOriginValidator(SocketAuthStack(URLRouter(websocket_urlpatterns)))
+            AllowedHostsOriginValidator(SocketAuth(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

@@ -20,7 +20,8 @@ What it adds to daphne:
 - Keep-alive pings are spread: each socket's first comes at a random point of the first interval, so
   sockets opened together (a process restart, a class starting) do not all ping on the same turn.
 
-On uvicorn the same contract takes only options: its websockets-sansio protocol (no per-message deflate)
+On uvicorn the same contract takes only options: its websockets-sansio protocol (coaching/uvicorn_socket.py;
+no per-message deflate)
 with the same message limit, closing sockets with 1012 on SIGTERM and waiting CLOSE_GRACE_SECONDS;
 proxy headers are trusted from FORWARDED_ALLOW_IPS (uvicorn's own setting, 127.0.0.1 by default).
 
@@ -124,7 +125,7 @@ def uvicorn_options() -> list[str]:
     """Our defaults for uvicorn, before the command line's own options."""
     return [
         "--ws",
-        "websockets-sansio",
+        "coaching.uvicorn_socket:WebSocketProtocol",  # websockets-sansio, lighter on memory
         "--ws-per-message-deflate",
         "false",
         "--ws-max-size",

@@ -42,6 +42,16 @@ def harambee(demo) -> int:
     return int(demo["circles"][1]["id"])
 
 
+async def signed_in_cookie(client, username: str) -> bytes:
+    await database_sync_to_async(client.force_login)(await get_user(username))
+    return f"csrftoken=abc; sessionid={client.cookies['sessionid'].value}; theme=dark".encode()
+
+
+async def through_the_real_stack(path: str, cookie: bytes) -> int:
+    headers = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"), (b"cookie", cookie)]
+    return await refused_with(path, None, app=application, headers=headers)
+
+
 async def test_an_anonymous_visitor_is_refused_with_4401(harambee):
     code = await refused_with(f"/ws/circles/{harambee}/", AnonymousUser())
     assert code == 4401
@@ -53,9 +63,7 @@ async def test_an_anonymous_socket_through_the_real_stack_is_refused(harambee):
 
 
 async def test_a_signed_in_person_through_the_real_stack_gets_in(harambee, client):
-    kofi = await get_user("kofi")
-    await database_sync_to_async(client.force_login)(kofi)
-    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+    cookie = await signed_in_cookie(client, "kofi")  # the session cookie among others
     socket = WebsocketCommunicator(
         application,
         f"/ws/circles/{harambee}/",
@@ -65,6 +73,31 @@ async def test_a_signed_in_person_through_the_real_stack_gets_in(harambee, clien
     assert connected
     assert (await socket.receive_json_from())["type"] == "hello"
     await socket.disconnect()
+
+
+async def test_a_session_from_before_a_password_change_no_longer_opens_a_socket(harambee, client):
+    cookie = await signed_in_cookie(client, "kofi")
+
+    def change_password() -> None:
+        kofi = User.objects.get(username="kofi")
+        kofi.set_password("a new passphrase 42")
+        kofi.save()
+
+    await database_sync_to_async(change_password)()
+    assert await through_the_real_stack(f"/ws/circles/{harambee}/", cookie) == 4401
+
+
+async def test_a_signed_out_session_no_longer_opens_a_socket(harambee, client):
+    cookie = await signed_in_cookie(client, "kofi")
+    await database_sync_to_async(client.logout)()
+    assert await through_the_real_stack(f"/ws/circles/{harambee}/", cookie) == 4401
+
+
+@pytest.mark.parametrize(
+    "cookie", [b"sessionid=", b"sessionid=not-a-session", b"sessionid=\x00\xff;;==", b"=;"]
+)
+async def test_a_forged_or_empty_session_cookie_is_anonymous(harambee, cookie):
+    assert await through_the_real_stack(f"/ws/circles/{harambee}/", cookie) == 4401
 
 
 @pytest.mark.parametrize(
