@@ -271,7 +271,7 @@ class RoomConsumer(realtime.HubSocket):
             return
         if self.replayed[0] < event.get("seq", 0) <= self.replayed[1]:
             return  # committed before the replay read it, broadcast after: the replay carried it already
-        await self.base_send({"type": "websocket.send", "text": event["text"]})
+        await self.send_event_text(event)
 
     async def resync(self, event: dict[str, Any]) -> None:
         """Events may have been lost (Redis came back): the client syncs from its last seq now."""

@@ -32,8 +32,6 @@ application = ProtocolTypeRouter(
     {
         "http": django_application,
         # A full database pool during a handshake closes the socket with 4503 (coaching/lib/busy.py).
-        "websocket": BusySockets(
-            AllowedHostsOriginValidator(SocketAuth(URLRouter(websocket_urlpatterns)))
-        ),
+        "websocket": BusySockets(AllowedHostsOriginValidator(SocketAuth(URLRouter(websocket_urlpatterns)))),
     }
 )

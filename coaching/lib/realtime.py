@@ -42,6 +42,7 @@ from django.conf import settings
 from django.db import transaction
 from redis import asyncio as aioredis
 
+from coaching import uvicorn_socket
 from coaching.lib import redis as lib_redis
 from coaching.lib.busy import BUSY_CLOSE_CODE
 
@@ -409,6 +410,8 @@ class HubSocket(AsyncWebsocketConsumer):
         self.scope = scope
         self.channel_layer = None
         self.base_send = partial(send_unless_gone, send)  # no coroutine of its own on every frame sent
+        # uvicorn (coaching/uvicorn_socket.py) writes a frame encoded once for the whole room; daphne has not.
+        self.write_prepared = scope.get("extensions", {}).get(uvicorn_socket.PREPARED_FRAMES)
         self.joined: list[str] = []
         self.accepted = False
         try:
@@ -444,3 +447,16 @@ class HubSocket(AsyncWebsocketConsumer):
     async def deliver(self, event: dict[str, Any]) -> None:
         """One group event from the hub."""
         raise NotImplementedError
+
+    async def send_event_text(self, event: dict[str, Any]) -> None:
+        """Send the event's `text`, already encoded for its whole group (a `frame_event`), to this client.
+
+        Where the server allows it the frame is encoded once, on the event the hub hands to each socket, and
+        written straight to the socket; otherwise (daphne, a client not keeping up) it goes as any send."""
+        if self.write_prepared is not None:
+            frame = event.get("prepared")
+            if frame is None:
+                frame = event["prepared"] = uvicorn_socket.prepare_text(event["text"])
+            if self.write_prepared(frame):
+                return
+        await self.base_send({"type": "websocket.send", "text": event["text"]})

@@ -160,7 +160,7 @@ class SessionConsumer(RoomConsumer):
             return
         if not self.revoked and event["version"] > self.state_version:
             self.state_version = event["version"]
-            await self.base_send({"type": "websocket.send", "text": event["text"]})
+            await self.send_event_text(event)
             if self.sfu is not None:
                 self.sfu.state(sfu.state_of(event["text"]))
 

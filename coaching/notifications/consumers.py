@@ -31,4 +31,4 @@ class PersonConsumer(realtime.HubSocket):
     async def deliver(self, event: dict[str, Any]) -> None:
         """Relay the person's notification frames; the rooms' events on the same group are not for here."""
         if event.get("type") == "person.frame":
-            await self.base_send({"type": "websocket.send", "text": event["text"]})
+            await self.send_event_text(event)
