@@ -1,7 +1,7 @@
 """Each room's active mutes, read on every send: cached in Redis (the process's client), else in-process.
 
-`chat.sending.Lookups` reads them in the pipeline that also counts the batch's rate limits (`queue_read`,
-then `from_replies`), or with `in_process` when no Redis is configured.
+`chat.sending.Lookups` reads them in the Redis script that also counts the batch's rate limits (`keys`, then
+`from_replies`), or with `in_process` when no Redis is configured.
 
 While Redis does not answer, mutes are read from the database (the record), never skipped."""
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import pickle
 from collections.abc import Sequence
-from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
@@ -34,9 +33,9 @@ def _local() -> BaseCache:
     return caches["default"]
 
 
-def queue_read(pipe: Any, room_ids: set[int]) -> None:
-    """Add the rooms' cached mutes to a Redis pipeline: one reply (`from_replies`)."""
-    pipe.mget([_key(room_id) for room_id in sorted(room_ids)])
+def keys(room_ids: set[int]) -> list[str]:
+    """The Redis keys of the rooms' cached mutes, in the order `from_replies` reads their values."""
+    return [_key(room_id) for room_id in sorted(room_ids)]
 
 
 def _parsed(room_ids: set[int], raws: Sequence[bytes | None]) -> Mutes:
@@ -70,7 +69,7 @@ def in_process(room_ids: set[int]) -> Mutes:
 
 
 def from_replies(room_ids: set[int], raws: Sequence[bytes | None] | None) -> Mutes:
-    """The rooms' mutes from `queue_read`'s reply (None: Redis did not answer), the database for the rest."""
+    """The rooms' mutes from the values at their `keys` (None: Redis did not answer), else the database."""
     if raws is None:  # while Redis does not answer, the database is read every time
         return _completed(room_ids, {}, store=False)
     return _completed(room_ids, _parsed(room_ids, raws))

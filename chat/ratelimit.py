@@ -1,7 +1,7 @@
 """How many messages a person may send per room per window, counted in Redis (the cache without Redis).
 
-A batch's counts are made by `chat.sending.Lookups`, in the pipeline that also reads its mutes: `tally`,
-then `queue_counts` and `waits_from` (or `waits_in_cache`, `waits_counted_here` without Redis).
+A batch's counts are made by `chat.sending.Lookups`, in the one Redis script that also reads its mutes:
+`tally`, the script, then `waits_from` (or `waits_in_cache`, `waits_counted_here` without Redis).
 
 While Redis does not answer (within its client's timeout) each process counts on its own, so sends keep
 working, limited per process, instead of failing.
@@ -63,16 +63,9 @@ def tally(senders: Sequence[tuple[int, int]]) -> Tally:
     return Tally(keys, window, start, now)
 
 
-def queue_counts(pipe: Any, counts: Tally) -> None:
-    """Add the counts to a Redis pipeline: INCR + EXPIRE per send, two replies each (`waits_from`)."""
-    for key in counts.keys:  # a key twice counts twice: each INCR answers the count so far
-        pipe.incr(key)
-        pipe.expire(key, counts.window + 1, nx=True)
-
-
-def waits_from(counts: Tally, replies: Sequence[Any]) -> list[int | None]:
-    """Per send, None within the limit or the seconds to wait, from its pipeline replies."""
-    return _waits(counts, [int(count) for count in replies[::2]])
+def waits_from(counts: Tally, numbers: Sequence[Any]) -> list[int | None]:
+    """Per send, None within the limit or the seconds to wait, from its count in Redis (in order)."""
+    return _waits(counts, [int(number) for number in numbers])
 
 
 def waits_in_cache(counts: Tally) -> list[int | None]:

@@ -26,9 +26,10 @@ def test_redis_waited_on_by_the_rate_limit_counts_as_the_rate_limit() -> None:
     stack = [
         "Thread.run (threading.py:982)",
         "answer_sends (chat/writer.py:30)",
-        "Lookups._limits_and_mutes (chat/sending.py:110)",
-        "queue_counts (chat/ratelimit.py:70)",
-        "Pipeline.execute (redis/client.py:1500)",
+        "send_messages (chat/sending.py:520)",
+        "Lookups._limits_and_mutes (chat/sending.py:131)",
+        "Script.__call__ (redis/commands/core.py:5900)",
+        "Redis.execute_command (redis/client.py:600)",
     ]
     assert stage_of(stack) == "rate limit and mutes"
 
