@@ -411,7 +411,7 @@ class HubSocket(AsyncWebsocketConsumer):
         self.channel_layer = None
         self.base_send = partial(send_unless_gone, send)  # no coroutine of its own on every frame sent
         # uvicorn (coaching/uvicorn_socket.py) writes a frame encoded once for the whole room; daphne has not.
-        self.write_prepared = scope.get("extensions", {}).get(uvicorn_socket.PREPARED_FRAMES)
+        self.write_prepared = (scope.get("extensions") or {}).get(uvicorn_socket.PREPARED_FRAMES)
         self.joined: list[str] = []
         self.accepted = False
         try:
