@@ -440,6 +440,8 @@ async def test_ending_clears_the_stage_and_keeps_attendance(live, horizonte):
     coach, sofia, lucas = live
     ids = horizonte["ids"]
     await sofia.send_json_to({"type": "hand.raise"})
+    # The coach invites her once he sees the hand (two sockets' frames are handled concurrently).
+    await state_where(coach, lambda s: s["hands"] == [ids["sofia"]])
     await coach.send_json_to({"type": "stage.invite", "user": ids["sofia"]})
     await state_where(sofia, lambda s: ids["sofia"] in s["stage"])
     await coach.send_json_to({"type": "session.end"})
