@@ -392,13 +392,9 @@ def _write(draft: Draft) -> Sent:
     return Sent(message, created=True)
 
 
-# The batch goes as one JSON parameter: psycopg quotes one string, where nine arrays would each be dumped
-# element by element in Python (a third of the database thread's CPU per batch, measured).
-_LOCK_ROOMS = """
-    SELECT id FROM chat_room
-    WHERE id IN (SELECT DISTINCT (m->>'room_id')::bigint FROM json_array_elements(%s::json) AS m)
-    ORDER BY id FOR UPDATE
-"""
+_LOCK_ROOMS = "SELECT id FROM chat_room WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
+# The batch's rows go as one JSON parameter: psycopg quotes one string, where nine arrays would each be
+# dumped element by element in Python (a third of the database thread's CPU per batch, measured).
 _INSERT_BATCH = """
     WITH batch AS (
         SELECT * FROM json_to_recordset(%s::json) AS b(
@@ -450,10 +446,10 @@ def _insert_batch(messages: list[Message]) -> None:
     room the seqs follow the list's order. A message whose room is gone gets no seq, which the NOT NULL
     column refuses: the whole statement fails and stores nothing (with or without a transaction block).
     """
-    rows = _batch_json(messages)
+    rows = _batch_json(messages)  # the rows once; the lock needs only the few room ids
     with connection.cursor() as cursor:
         # Both statements in one round trip (Django's psycopg cursors bind parameters on the client side).
-        cursor.execute(_LOCK_ROOMS + ";" + _INSERT_BATCH, [rows, rows])
+        cursor.execute(_LOCK_ROOMS + ";" + _INSERT_BATCH, [sorted({m.room_id for m in messages}), rows])
         cursor.nextset()  # past the locked room ids, to the inserted rows
         stored = {(author_id, client_id): (pk, seq) for pk, seq, author_id, client_id in cursor.fetchall()}
     if len(stored) < len(messages):  # a room was deleted under an open socket: roll back, go one by one

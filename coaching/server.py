@@ -20,10 +20,10 @@ What it adds to daphne:
 - Keep-alive pings are spread: each socket's first comes at a random point of the first interval, so
   sockets opened together (a process restart, a class starting) do not all ping on the same turn.
 
-On uvicorn the same contract takes only options: its websockets-sansio protocol (coaching/uvicorn_socket.py;
-no per-message deflate)
-with the same message limit, closing sockets with 1012 on SIGTERM and waiting CLOSE_GRACE_SECONDS;
-proxy headers are trusted from FORWARDED_ALLOW_IPS (uvicorn's own setting, 127.0.0.1 by default).
+On uvicorn the same contract takes only options: its websockets-sansio protocol as coaching/uvicorn_socket.py
+extends it (no per-message deflate), with the same message limit, closing sockets with 1012 on SIGTERM and
+waiting CLOSE_GRACE_SECONDS; proxy headers are trusted from FORWARDED_ALLOW_IPS (uvicorn's own setting,
+127.0.0.1 by default).
 
 On both, the heap is settled once the application has loaded (coaching/lib/collector.py): full garbage
 collections, which stop the event loop, come rarer and walk less.

@@ -1,6 +1,7 @@
 """uvicorn's socket as the web process runs it (coaching/uvicorn_socket.py): a frame encoded once is written
 as websockets would write it, never ahead of a send still waiting, never after a close; the handshake's
-request is not kept. A real uvicorn serving broadcasts through it: tests/coaching/test_server.py."""
+request is not kept; a group event is encoded once for all the process's sockets. A real uvicorn serving
+broadcasts through it: tests/coaching/test_server.py."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import asyncio
 from typing import Any
 
 import pytest
+from channels.testing import WebsocketCommunicator
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 from websockets.frames import Frame, Opcode
 
+from coaching.lib import realtime
 from coaching.uvicorn_socket import PREPARED_FRAMES, WebSocketProtocol, prepare_text
 
 HANDSHAKE = (
@@ -127,3 +130,44 @@ async def test_nothing_is_written_once_the_client_has_closed(socket):
     socket.transport.written.clear()  # the protocol's answer to the close
     assert not socket.write_prepared("too late")
     assert bytes(socket.transport.written) == b""
+
+
+class Member(realtime.HubSocket):
+    """A socket in one group that relays its events, as the chat's, live and notification sockets do."""
+
+    async def connect(self) -> None:
+        await self.join("room.prepared")
+        await self.accept()
+
+    async def deliver(self, event: dict[str, Any]) -> None:
+        await self.send_event_text(event)
+
+
+async def test_a_group_event_is_encoded_once_for_every_socket_and_sent_as_usual_where_refused() -> None:
+    written: list[tuple[int, bytes]] = []
+
+    def writer(index: int, keeping_up: bool) -> Any:
+        def write_prepared(frame: bytes) -> bool:
+            if keeping_up:
+                written.append((index, frame))
+            return keeping_up
+
+        return write_prepared
+
+    sockets = []
+    for index, keeping_up in enumerate([True, True, False]):
+        socket = WebsocketCommunicator(Member.as_asgi(), "/ws/prepared/")
+        socket.scope["extensions"] = {PREPARED_FRAMES: writer(index, keeping_up)}
+        assert (await socket.connect())[0]
+        sockets.append(socket)
+    event = realtime.frame_event({"type": "presence", "online": [1, 2]})
+    await realtime.publish("room.prepared", event)
+
+    # The third socket's writer refused the frame (a client not keeping up): it went as an ASGI send.
+    assert await sockets[2].receive_from(timeout=3) == event["text"]
+    assert sorted(index for index, _ in written) == [0, 1]
+    [(_, first), (_, second)] = written
+    assert first == text_frame(event["text"])
+    assert first is second  # encoded once, for both
+    for socket in sockets:
+        await socket.disconnect()
